@@ -1,0 +1,67 @@
+/** Reconnect delay policy. All times in ms. */
+export interface BackoffOptions {
+  /** Base of the exponential schedule. @default 1000 */
+  initialMs: number;
+  /** No delay ever exceeds this, whatever the cause or hint. @default 30000 */
+  maxMs: number;
+  /** Growth per attempt. @default 2 */
+  factor: number;
+  /**
+   * `'full'`: uniform in [0, step] (least total work under contention, per the AWS
+   * "Exponential Backoff And Jitter" study); `'equal'`: [step/2, step]; `'none'`: step.
+   * @default 'full'
+   */
+  jitter: 'full' | 'equal' | 'none';
+  /**
+   * When the server side went away (close, reset, 1001/1006/1011/1012), the first
+   * attempt is spread uniformly over this window so a restarted server is not hit
+   * by every client at once. @default 5000
+   */
+  spreadMs: number;
+  /** When the client itself noticed the loss (heartbeat, online, visible), the first attempt comes within this. @default 1000 */
+  fastMs: number;
+}
+
+export const defaultBackoff: BackoffOptions = {
+  initialMs: 1000,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 'full',
+  spreadMs: 5000,
+  fastMs: 1000,
+};
+
+/** Who noticed the loss, which decides how soon the first attempt may come. */
+export type LossCause = 'client' | 'server' | 'slow-down' | 'failed-attempt';
+
+/**
+ * The delay before reconnect attempt `attempt` (1 = first after a loss). Pure: the
+ * random source is passed in and drawn per call, so clients never move in lock-step
+ * (partysocket drew jitter once per module, cloudflare/partykit #397).
+ */
+export function reconnectDelay(
+  attempt: number,
+  cause: LossCause,
+  options: BackoffOptions,
+  random: () => number,
+  hint?: { minMs: number; maxMs: number },
+): number {
+  const cap = options.maxMs;
+  if (hint) return Math.min(cap, hint.minMs + random() * (hint.maxMs - hint.minMs));
+  if (attempt <= 1 && cause === 'client') return random() * Math.min(options.fastMs, cap);
+  if (attempt <= 1 && cause === 'server') return random() * Math.min(options.spreadMs, cap);
+  if (cause === 'slow-down') {
+    // 1013 "try again later": start where the schedule would be a few steps in.
+    const window = Math.min(cap, Math.max(options.spreadMs, options.initialMs * options.factor ** 3));
+    return window / 2 + (random() * window) / 2;
+  }
+  const step = Math.min(cap, options.initialMs * options.factor ** Math.max(0, attempt - 1));
+  switch (options.jitter) {
+    case 'none':
+      return step;
+    case 'equal':
+      return step / 2 + (random() * step) / 2;
+    default:
+      return random() * step;
+  }
+}

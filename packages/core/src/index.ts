@@ -1,0 +1,21 @@
+export { Client } from './client.js';
+export type {
+  ClientEvents,
+  ClientStats,
+  CloseEvent,
+  CloseOptions,
+  MessageMeta,
+  RetryEvent,
+  SendOptions,
+  SessionEvent,
+  StateEvent,
+} from './client.js';
+export type { ClientOptions, ConnectionOptions, CloseInfo, OverflowPolicy } from './options.js';
+export type { BackoffOptions } from './backoff.js';
+export { reconnectDelay } from './backoff.js';
+export type { ConnectionState } from './state.js';
+export type { Clock } from './clock.js';
+export { webSocketTransport } from './transport.js';
+export type { Transport, TransportFactory, TransportHandlers, WebSocketConstructor, WebSocketLike } from './transport.js';
+export { ContinuumError, isContinuumError, CloseCode, closePolicy, isRetryable } from '@continuum/protocol';
+export type { ErrorCode, Gap, Payload } from '@continuum/protocol';

@@ -1,0 +1,172 @@
+import { ContinuumError } from '@continuum/protocol';
+import { defaultBackoff, type BackoffOptions } from './backoff.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Provider } from './link.js';
+import type { TransportFactory, WebSocketConstructor } from './transport.js';
+
+/** What happens to an outbox that is full when the app sends again. */
+export type OverflowPolicy = 'reject' | 'drop-oldest';
+
+/** The close a `shouldReconnect` callback is asked about. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+  wasClean: boolean;
+}
+
+/** Options shared by `Client` and `ReconnectingWebSocket`. Every field is optional. */
+export interface ConnectionOptions {
+  /** Reconnect delays. Partial values are merged into the defaults. */
+  backoff?: Partial<BackoffOptions>;
+  /** Failed reconnect attempts in a row before giving up (`RECONNECT_EXHAUSTED`). @default Infinity */
+  maxRetries?: number;
+  /** Give up after this long without a connection, ms. @default Infinity */
+  maxReconnectMs?: number;
+  /** Deadline for one attempt: socket open plus handshake, ms. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Backoff resets only after a connection stayed up this long, ms. @default 5000 */
+  minUptimeMs?: number;
+  /**
+   * Overrides the close-code policy: return true to reconnect, false to stop,
+   * undefined to keep the default for this code.
+   */
+  shouldReconnect?: (close: CloseInfo) => boolean | undefined;
+  /** A WHATWG-compatible WebSocket constructor (Deno, Bun, workers, React Native). Adapters pass their own. */
+  WebSocket?: WebSocketConstructor;
+  /** A lower-level socket factory; adapters use it to expose platform details (HTTP status of a refused upgrade). */
+  transport?: TransportFactory;
+  /** Injected time, for tests. @default the system clock */
+  clock?: Clock;
+  /** Random source in [0, 1), drawn per reconnect attempt. @default Math.random */
+  random?: () => number;
+}
+
+export interface ClientOptions extends ConnectionOptions {
+  /** Extra subprotocols offered after `continuum.v1`. */
+  protocols?: Provider<string[]>;
+  /** Credential provider, called before every attempt and when the server asks for a refresh; sent in the hello. */
+  token?: Provider<string>;
+  /**
+   * Liveness. The server's pings (interval advertised in the handshake) drive it;
+   * set `intervalMs` to also ping from the client, for faster detection of a
+   * half-open link. The link is dead after `min(server interval, intervalMs) + timeoutMs`
+   * of inbound silence.
+   */
+  heartbeat?: { intervalMs?: number; timeoutMs?: number };
+  /** Bound of the messages accepted but not yet acknowledged. */
+  outbox?: {
+    /** @default 1000 */
+    maxMessages?: number;
+    /** @default 4194304 (4 MiB) */
+    maxBytes?: number;
+    /** `'reject'`: the new send rejects `OUTBOX_FULL`; `'drop-oldest'`: the oldest unsent message rejects `EVICTED`. @default 'reject' */
+    overflow?: OverflowPolicy;
+  };
+  /** Largest message this client sends, bytes; the server's limit from the handshake applies when smaller. @default 1048576 */
+  maxMessageBytes?: number;
+  /**
+   * After a session was lost, messages the server never acknowledged are sent again
+   * with an idempotency key (`'resend'`) or rejected with `SESSION_LOST` (`'reject'`).
+   * @default 'resend'
+   */
+  onSessionLost?: 'resend' | 'reject';
+  /** Coalesce sends of one event-loop turn into one frame. Off only for debugging with a frame inspector. @default true */
+  batch?: boolean;
+  /** Connect in the constructor. @default true */
+  autoConnect?: boolean;
+}
+
+export interface ResolvedClientOptions {
+  backoff: BackoffOptions;
+  maxRetries: number;
+  maxReconnectMs: number;
+  connectTimeoutMs: number;
+  minUptimeMs: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  outboxMaxMessages: number;
+  outboxMaxBytes: number;
+  overflow: OverflowPolicy;
+  maxMessageBytes: number;
+  onSessionLost: 'resend' | 'reject';
+  batch: boolean;
+  autoConnect: boolean;
+  clock: Clock;
+  random: () => number;
+}
+
+function invalid(message: string): never {
+  throw new ContinuumError('INVALID_ARGUMENT', message);
+}
+
+/** Checks a number option: finite (or Infinity where allowed), within bounds. */
+export function numberOption(name: string, value: unknown, fallback: number, min: number, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!allowInfinity && !Number.isFinite(value)))
+    invalid(`${name} must be a number >= ${min}${allowInfinity ? ' (or Infinity)' : ''}, got ${String(value)}`);
+  return value;
+}
+
+export function resolveBackoff(backoff: Partial<BackoffOptions> | undefined): BackoffOptions {
+  if (backoff !== undefined && (typeof backoff !== 'object' || backoff === null)) invalid('backoff must be an object');
+  const b = backoff ?? {};
+  const resolved: BackoffOptions = {
+    initialMs: numberOption('backoff.initialMs', b.initialMs, defaultBackoff.initialMs, 0),
+    maxMs: numberOption('backoff.maxMs', b.maxMs, defaultBackoff.maxMs, 0),
+    factor: numberOption('backoff.factor', b.factor, defaultBackoff.factor, 1),
+    jitter: b.jitter ?? defaultBackoff.jitter,
+    spreadMs: numberOption('backoff.spreadMs', b.spreadMs, defaultBackoff.spreadMs, 0),
+    fastMs: numberOption('backoff.fastMs', b.fastMs, defaultBackoff.fastMs, 0),
+  };
+  if (!['full', 'equal', 'none'].includes(resolved.jitter)) invalid(`backoff.jitter must be 'full', 'equal' or 'none'`);
+  return resolved;
+}
+
+/** Validates the URL (or checks that a provider is a function). */
+export function checkUrl(url: unknown): void {
+  if (typeof url === 'function') return;
+  if (typeof url !== 'string') invalid('url must be a ws:// or wss:// URL string, or a function returning one');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    invalid(`url is not a valid URL: ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
+    invalid(`url must use ws: or wss:, got ${parsed.protocol} in ${JSON.stringify(url)}`);
+}
+
+export function resolveConnectionOptions(o: ConnectionOptions) {
+  if (o.shouldReconnect !== undefined && typeof o.shouldReconnect !== 'function') invalid('shouldReconnect must be a function');
+  if (o.random !== undefined && typeof o.random !== 'function') invalid('random must be a function');
+  return {
+    backoff: resolveBackoff(o.backoff),
+    maxRetries: numberOption('maxRetries', o.maxRetries, Infinity, 0, true),
+    maxReconnectMs: numberOption('maxReconnectMs', o.maxReconnectMs, Infinity, 0, true),
+    connectTimeoutMs: numberOption('connectTimeoutMs', o.connectTimeoutMs, 10_000, 1),
+    minUptimeMs: numberOption('minUptimeMs', o.minUptimeMs, 5000, 0),
+    clock: o.clock ?? systemClock,
+    random: o.random ?? Math.random,
+  };
+}
+
+export function resolveClientOptions(o: ClientOptions = {}): ResolvedClientOptions {
+  if (typeof o !== 'object' || o === null) invalid('options must be an object');
+  const outbox = o.outbox ?? {};
+  const overflow = outbox.overflow ?? 'reject';
+  if (overflow !== 'reject' && overflow !== 'drop-oldest') invalid(`outbox.overflow must be 'reject' or 'drop-oldest'`);
+  const onSessionLost = o.onSessionLost ?? 'resend';
+  if (onSessionLost !== 'resend' && onSessionLost !== 'reject') invalid(`onSessionLost must be 'resend' or 'reject'`);
+  return {
+    ...resolveConnectionOptions(o),
+    heartbeatIntervalMs: numberOption('heartbeat.intervalMs', o.heartbeat?.intervalMs, 0, 0),
+    heartbeatTimeoutMs: numberOption('heartbeat.timeoutMs', o.heartbeat?.timeoutMs, 10_000, 1),
+    outboxMaxMessages: numberOption('outbox.maxMessages', outbox.maxMessages, 1000, 1),
+    outboxMaxBytes: numberOption('outbox.maxBytes', outbox.maxBytes, 4 * 1024 * 1024, 1),
+    overflow,
+    maxMessageBytes: numberOption('maxMessageBytes', o.maxMessageBytes, 1024 * 1024, 1),
+    onSessionLost,
+    batch: o.batch ?? true,
+    autoConnect: o.autoConnect ?? true,
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Every error code a Continuum client or server reports. One union, so apps can
+ * switch over it exhaustively; new codes are added here, never as ad hoc strings.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CONNECT_TIMEOUT'
+  | 'HANDSHAKE_REFUSED'
+  | 'AUTH_EXPIRED'
+  | 'AUTH_FORBIDDEN'
+  | 'HEARTBEAT_TIMEOUT'
+  | 'OUTBOX_FULL'
+  | 'EVICTED'
+  | 'MESSAGE_TOO_LARGE'
+  | 'SESSION_LOST'
+  | 'CLIENT_CLOSED'
+  | 'NOT_CONNECTED'
+  | 'REJECTED_BY_SERVER'
+  | 'RATE_LIMITED'
+  | 'PROTOCOL_ERROR'
+  /** maxRetries or maxReconnectMs ran out: the client stopped trying. */
+  | 'RECONNECT_EXHAUSTED';
+
+/** Close codes Continuum itself sends. See PROTOCOL.md, "Close codes". */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  NO_STATUS: 1005,
+  ABNORMAL: 1006,
+  INVALID_PAYLOAD: 1007,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  MANDATORY_EXTENSION: 1010,
+  INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+  BAD_GATEWAY: 1014,
+  TLS_HANDSHAKE: 1015,
+  /** A frame the peer could not decode, or a sequence number that skipped ahead. */
+  CONTINUUM_PROTOCOL_ERROR: 4002,
+  /** The hello did not arrive within the server's handshake deadline. */
+  HANDSHAKE_TIMEOUT: 4008,
+  /** The client asked for a protocol version the server does not speak. */
+  UNSUPPORTED_VERSION: 4400,
+  /** Credentials missing or expired: ask the token provider again, then retry. */
+  UNAUTHORIZED: 4401,
+  /** Authenticated but not allowed: stop. */
+  FORBIDDEN: 4403,
+  /** The server stopped hearing this socket (missed pings) and reaped it. */
+  HEARTBEAT_TIMEOUT: 4408,
+  /** A newer socket took over this session; the old client must not reconnect. */
+  SESSION_REPLACED: 4409,
+  /** Too many messages, bytes, sessions or handshakes: retry after the hint. */
+  RATE_LIMITED: 4429,
+} as const;
+
+/** What a client does after a close code. */
+export type ClosePolicy =
+  /** Reconnect with backoff; the first attempt is spread (the server side went away). */
+  | 'reconnect'
+  /** Ask the URL/token provider again, then reconnect. */
+  | 'refresh-credentials'
+  /** Stop for good. */
+  | 'stop';
+
+/**
+ * The close-code policy of PROTOCOL.md as one function, so client and server
+ * agree. Unknown codes follow their band:
+ * 4000–4399 reconnect (Continuum and application, transient),
+ * 4400–4499 stop (refusals, HTTP-like), except the listed ones,
+ * 4500–4999 stop (application, terminal).
+ */
+export function closePolicy(code: number): ClosePolicy {
+  switch (code) {
+    case CloseCode.NORMAL:
+    case CloseCode.PROTOCOL_ERROR:
+    case CloseCode.UNSUPPORTED_DATA:
+    case CloseCode.INVALID_PAYLOAD:
+    case CloseCode.POLICY_VIOLATION:
+    case CloseCode.MANDATORY_EXTENSION:
+      return 'stop';
+    case CloseCode.UNAUTHORIZED:
+      return 'refresh-credentials';
+    case CloseCode.HEARTBEAT_TIMEOUT:
+    case CloseCode.RATE_LIMITED:
+      return 'reconnect';
+  }
+  if (code >= 4000 && code <= 4399) return 'reconnect';
+  if (code >= 4400 && code <= 4999) return 'stop';
+  // 1001, 1005, 1006, 1009, 1011–1015 and anything unassigned: the link or the
+  // server failed, not the request; try again.
+  return 'reconnect';
+}
+
+/** True when a close with this code is followed by a reconnect attempt. */
+export function isRetryable(code: number): boolean {
+  return closePolicy(code) !== 'stop';
+}
+
+/**
+ * Parses a retry window from a close reason such as `retry=2000-8000` or
+ * `shutting down; retry=500` (ms). Returns undefined when the reason has none.
+ * Bounded: at most 24 h, so a hostile reason cannot park a client forever.
+ */
+export function parseRetryHint(reason: string): { minMs: number; maxMs: number } | undefined {
+  const match = /(?:^|[\s;,])retry=(\d{1,9})(?:-(\d{1,9}))?(?:$|[\s;,])/.exec(reason);
+  if (!match) return undefined;
+  const cap = 86_400_000;
+  const minMs = Math.min(Number(match[1]), cap);
+  const maxMs = Math.min(match[2] === undefined ? minMs : Number(match[2]), cap);
+  return maxMs >= minMs ? { minMs, maxMs } : { minMs: maxMs, maxMs: minMs };
+}
+
+/** Formats a close reason with a retry window, kept within the 123 bytes a close frame allows. */
+export function formatRetryHint(text: string, minMs: number, maxMs: number): string {
+  const hint = `retry=${Math.round(minMs)}-${Math.round(maxMs)}`;
+  const room = 123 - hint.length - 2;
+  return text ? `${truncateUtf8(text, room)}; ${hint}` : hint;
+}
+
+/** Cuts a string to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (utf8Length(text) <= maxBytes) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = utf8Length(ch);
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/** UTF-8 length of a string without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}

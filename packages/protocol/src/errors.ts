@@ -1,0 +1,35 @@
+import type { ErrorCode } from './codes.js';
+
+export interface ContinuumErrorOptions {
+  /** Whether trying again (reconnecting, re-sending) can succeed. */
+  retryable?: boolean;
+  /** The lower-level error or close event behind this one. */
+  cause?: unknown;
+  /** HTTP status of a refused upgrade, where the platform shows it. */
+  status?: number;
+}
+
+/**
+ * The one error class of Continuum. `code` is stable and typed; `message` says what
+ * to do. Shared by client and server so both report the same codes.
+ */
+export class ContinuumError extends Error {
+  override name = 'ContinuumError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly status?: number;
+  override readonly cause?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: ContinuumErrorOptions = {}) {
+    super(message);
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    if (options.cause !== undefined) this.cause = options.cause;
+    if (options.status !== undefined) this.status = options.status;
+  }
+}
+
+/** Narrows an unknown value to a ContinuumError, optionally of one code. */
+export function isContinuumError(value: unknown, code?: ErrorCode): value is ContinuumError {
+  return value instanceof ContinuumError && (code === undefined || value.code === code);
+}
