@@ -19,3 +19,5 @@ export { webSocketTransport } from './transport.js';
 export type { Transport, TransportFactory, TransportHandlers, WebSocketConstructor, WebSocketLike } from './transport.js';
 export { ContinuumError, isContinuumError, CloseCode, closePolicy, isRetryable } from '@continuum/protocol';
 export type { ErrorCode, Gap, Payload } from '@continuum/protocol';
+export { ReconnectingWebSocket } from './reconnecting-websocket.js';
+export type { ReconnectingWebSocketOptions, RwsEvent } from './reconnecting-websocket.js';

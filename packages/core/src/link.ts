@@ -326,6 +326,7 @@ export class Link {
       gaveUp = new ContinuumError('RECONNECT_EXHAUSTED', `no connection for ${this.options.maxReconnectMs} ms (maxReconnectMs)`, { cause: end.error });
     }
     this.owner.socketEnded(full, willReconnect);
+    if (this.state === 'closed') return; // a close listener closed the client
     if (!willReconnect) {
       const error = gaveUp ?? (decision.reconnect ? undefined : decision.error);
       if (error) this.owner.failed(error);

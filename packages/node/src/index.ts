@@ -5,6 +5,8 @@ import type { SecureContextOptions } from 'node:tls';
 import WebSocket from 'isomorphic-ws';
 import {
   Client as CoreClient,
+  ReconnectingWebSocket as CoreReconnectingWebSocket,
+  type ReconnectingWebSocketOptions,
   ContinuumError,
   type ClientOptions,
   type Transport,
@@ -96,5 +98,19 @@ export function nodeTransport(options: NodeOptions = {}): TransportFactory {
 export class Client extends CoreClient {
   constructor(url: string | (() => string | Promise<string>), options: NodeClientOptions = {}) {
     super(url, { ...options, transport: options.transport ?? nodeTransport(options) });
+  }
+}
+
+/**
+ * The WebSocket drop-in for Node, on `ws`: works against any server. Binary
+ * messages arrive as `Buffer` (`binaryType` `'nodebuffer'`) unless set to `'arraybuffer'`.
+ */
+export class ReconnectingWebSocket extends CoreReconnectingWebSocket {
+  constructor(
+    url: string | (() => string | Promise<string>),
+    protocols: string | string[] | (() => string | string[] | Promise<string | string[]>) = [],
+    options: ReconnectingWebSocketOptions & NodeOptions = {},
+  ) {
+    super(url, protocols, { ...options, transport: options.transport ?? nodeTransport(options) });
   }
 }
