@@ -1,0 +1,2 @@
+export { FaultProxy } from './fault-proxy.js';
+export type { FaultProxyOptions, FaultProxyStats, FaultProxyTarget } from './fault-proxy.js';
