@@ -79,6 +79,8 @@ export interface ClientStats {
   framesIn: number;
   framesOut: number;
   duplicatesDropped: number;
+  /** Messages sent again on a resumed session because the server had not received them. */
+  retransmitted: number;
   outboxMessages: number;
   outboxBytes: number;
   overflowed: number;
@@ -173,6 +175,7 @@ export class Client extends Emitter<ClientEvents> {
     framesIn: 0,
     framesOut: 0,
     duplicatesDropped: 0,
+    retransmitted: 0,
     overflowed: 0,
     evicted: 0,
   };
@@ -594,7 +597,11 @@ export class Client extends Emitter<ClientEvents> {
       // recv + 1, so a rejected message leaves no hole in the sequence.
       let kept = 0;
       while (kept < outbox.length && outbox.at(kept).seq !== 0 && outbox.at(kept).seq <= w.recv) kept++;
-      for (let i = kept; i < outbox.length; i++) outbox.at(i).seq = 0;
+      for (let i = kept; i < outbox.length; i++) {
+        const e = outbox.at(i);
+        if (e.seq !== 0) this.counters.retransmitted++;
+        e.seq = 0;
+      }
       this.nextSeq = w.recv + 1;
       outbox.transmitted = kept;
       if (this.rejectAfterTooBig && kept < outbox.length) this.rejectTooBig(kept);
@@ -609,6 +616,8 @@ export class Client extends Emitter<ClientEvents> {
       this.recv = 0;
       this.ackSent = 0;
       outbox.transmitted = 0;
+      // The message the server refused with 1009 is the first one it never handled.
+      if (this.rejectAfterTooBig && outbox.length > 0 && outbox.at(0).origin) this.rejectTooBig(0);
     }
     this.rejectAfterTooBig = false;
     // A new server limit may be lower than what was accepted while offline.

@@ -279,7 +279,8 @@ export function decodeFrame(bytes: Uint8Array): DataFrame {
       if (firstSeq < 1) fail('sequence numbers start at 1');
       const entries = r.entries();
       if (entries.length === 0) fail('empty data frame');
-      if (firstSeq + entries.length - 1 > Limits.maxInteger) fail('sequence number out of range');
+      // Subtract, never add: firstSeq + n - 1 rounds above 2^53 and can land back on a safe value.
+      if (entries.length - 1 > Limits.maxInteger - firstSeq) fail('sequence number out of range');
       return { kind, ack, firstSeq, entries };
     }
     case FrameKind.RESEND: {
@@ -306,7 +307,7 @@ export function decodeFrame(bytes: Uint8Array): DataFrame {
       if (firstOffset < 1) fail('offsets start at 1');
       const entries = r.entries();
       if (entries.length === 0) fail('empty publication frame');
-      if (firstOffset + entries.length - 1 > Limits.maxInteger) fail('offset out of range');
+      if (entries.length - 1 > Limits.maxInteger - firstOffset) fail('offset out of range');
       return { kind, channel, epoch, firstOffset, entries };
     }
     default:
