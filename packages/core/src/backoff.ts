@@ -55,7 +55,8 @@ export function reconnectDelay(
     const window = Math.min(cap, Math.max(options.spreadMs, options.initialMs * options.factor ** 3));
     return window / 2 + (random() * window) / 2;
   }
-  const step = Math.min(cap, options.initialMs * options.factor ** Math.max(0, attempt - 1));
+  let step = options.initialMs * options.factor ** Math.min(Math.max(0, attempt - 1), 1024);
+  if (!(step <= cap)) step = cap; // also catches NaN (0 × Infinity after a very long outage)
   switch (options.jitter) {
     case 'none':
       return step;

@@ -250,16 +250,24 @@ export class Client extends Emitter<ClientEvents> {
    * acknowledged (or `timeoutMs` passed), then closes with 1000. Pending sends
    * reject with `CLIENT_CLOSED`. Leaves no timer, listener or socket behind.
    */
-  async close(codeOrOptions?: number | CloseOptions, reason?: string): Promise<void> {
+  close(codeOrOptions?: number | CloseOptions, reason?: string): Promise<void> {
     const o: CloseOptions = typeof codeOrOptions === 'object' ? codeOrOptions : { code: codeOrOptions, reason };
     const code = o.code ?? CloseCode.NORMAL;
-    if (code !== 1000 && (code < 3000 || code > 4999))
+    if (code !== 1000 && !(code >= 3000 && code <= 4999))
       throw new ContinuumError('INVALID_ARGUMENT', `close code must be 1000 or 3000–4999, got ${code}`);
+    return this.closeNow(code, o);
+  }
+
+  private async closeNow(code: number, o: CloseOptions): Promise<void> {
     if (o.drain && this.outbox.length > 0 && this.state !== 'closed') await this.drainOutbox(o.timeoutMs ?? 10_000);
+    if (this.closedByApp && this.state === 'closed') return;
     this.closedByApp = true;
-    await this.link.close(code, o.reason ?? '', 'closed by the app');
-    this.scope.dispose();
-    this.link.dispose();
+    const hadSocket = this.link.transport !== undefined;
+    const reason = o.reason ?? '';
+    const closing = this.link.close(code, reason, 'closed by the app');
+    this.scope.clear();
+    if (hadSocket) this.emit('close', { code, reason, wasClean: true, willReconnect: false });
+    await closing;
   }
 
   /** A snapshot of counters, for dashboards and debugging instead of logs. */
@@ -580,7 +588,11 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private onWelcome(w: WelcomeMessage): void {
-    if (w.v !== PROTOCOL_VERSION) throw new ProtocolViolation(`unsupported protocol version ${w.v}`);
+    if (w.v !== PROTOCOL_VERSION) {
+      const error = new ContinuumError('PROTOCOL_ERROR', `the server speaks protocol version ${w.v}, this client ${PROTOCOL_VERSION}`);
+      this.link.drop(CloseCode.PROTOCOL_ERROR, 'unsupported protocol version', error);
+      return;
+    }
     this.refusedCredential = undefined;
     this.welcome = w;
     this.serverMaxMessageBytes = w.maxMessageBytes;
@@ -670,11 +682,11 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private rejectAt(index: number, error: ContinuumError): void {
+    const transmitted = this.outbox.transmitted;
     const all = this.outbox.drain();
-    const transmitted = index;
     const [victim] = all.splice(index, 1);
     for (const e of all) this.outbox.push(e);
-    this.outbox.transmitted = transmitted;
+    this.outbox.transmitted = index < transmitted ? transmitted - 1 : transmitted;
     if (victim && !victim.settled) victim.reject(error);
   }
 

@@ -189,7 +189,12 @@ export class Link {
         this.options.clock.clearTimeout(handle);
         resolve();
       };
-      transport.close(code, reason);
+      try {
+        transport.close(code, reason);
+      } catch {
+        transport.terminate();
+        this.closingDone?.();
+      }
     });
   }
 
@@ -206,6 +211,11 @@ export class Link {
 
   // ---- internals ---------------------------------------------------------------------
 
+  /** Re-read after callbacks into the owner, which may have closed the link. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
   private setState(event: StateEvent, reason: string): void {
     const next = transition(this.state, event);
     if (next === undefined) return;
@@ -215,8 +225,8 @@ export class Link {
   }
 
   private stop(reason: string): void {
-    this.cancelRetry?.();
     this.cancelRetry = undefined;
+    this.scope.clear();
     this.socketScope.dispose();
     this.socketScope = new Scope(this.options.clock);
     this.beatScope.dispose();
@@ -237,7 +247,7 @@ export class Link {
         `no handshake within ${this.options.connectTimeoutMs} ms`,
         { retryable: true },
       );
-      if (this.transport) this.endSocket({ code: 4008, reason: 'connect timeout', wasClean: false, cause: 'timeout', error });
+      if (this.transport) this.endSocket({ code: 4008, reason: 'connect timeout', wasClean: false, cause: 'timeout', error }, undefined, true);
       else this.failAttempt(error);
     }, this.options.connectTimeoutMs);
 
@@ -325,15 +335,18 @@ export class Link {
       willReconnect = false;
       gaveUp = new ContinuumError('RECONNECT_EXHAUSTED', `no connection for ${this.options.maxReconnectMs} ms (maxReconnectMs)`, { cause: end.error });
     }
+    // Error before close, as WHATWG WebSockets report a failed connection.
+    const terminal = decision.reconnect ? undefined : decision.error;
+    if (end.error && end.error !== terminal) this.owner.failed(end.error);
+    if (this.isClosed()) return; // an error listener closed the client
     this.owner.socketEnded(full, willReconnect);
-    if (this.state === 'closed') return; // a close listener closed the client
+    if (this.isClosed()) return; // a close listener closed the client
     if (!willReconnect) {
-      const error = gaveUp ?? (decision.reconnect ? undefined : decision.error);
+      const error = gaveUp ?? terminal;
       if (error) this.owner.failed(error);
       this.stop(gaveUp ? 'gave up' : `closed ${full.code}`);
       return;
     }
-    if (end.error) this.owner.failed(end.error);
     this.setState('lost', `${full.cause} ${full.code}`);
     if (decision.reconnect) this.schedule(decision.cause, decision.hint, full);
   }

@@ -102,6 +102,7 @@ export class ReconnectingWebSocket {
   ) {
     checkUrl(url);
     this.o = resolveRwsOptions(options);
+    if (typeof url === 'string') this.currentUrl = url;
     this.binaryType = typeof Blob === 'function' && !options.transport ? 'blob' : 'nodebuffer';
     const transport = options.transport ?? chooseTransport(options);
     const list = (p: string | string[]) => (typeof p === 'string' ? [p] : p);
@@ -203,6 +204,10 @@ export class ReconnectingWebSocket {
     }
     const size = sizeOf(data);
     const { maxMessages, maxBytes, overflow } = this.o.queue;
+    if (size > maxBytes || maxMessages === 0) {
+      this.report(new ContinuumError('OUTBOX_FULL', `a message of ${size} bytes can never fit the queue (maxBytes ${maxBytes}); not queued`));
+      return;
+    }
     while (this.queue.length >= maxMessages || this.queuedBytes + size > maxBytes) {
       if (overflow !== 'drop-oldest' || this.queue.length === 0) {
         this.report(new ContinuumError('OUTBOX_FULL', `queue full (${this.queue.length} messages); the message was not queued`));
@@ -221,14 +226,19 @@ export class ReconnectingWebSocket {
 
   /** Closes and stops reconnecting. Emits exactly one `close` event. */
   close(code = 1000, reason = ''): void {
-    if (this.link.state === 'closed' && !this.link.transport) return;
+    // As the WHATWG WebSocket does: only 1000 and 3000–4999 may be sent.
+    if (code !== 1000 && !(code >= 3000 && code <= 4999))
+      throw new ContinuumError('INVALID_ARGUMENT', `close code must be 1000 or 3000–4999, got ${code}`);
+    if (this.closedByApp || (this.link.state === 'closed' && !this.link.transport)) return;
     this.closedByApp = true;
     const hadSocket = this.link.transport !== undefined;
+    // A close() from inside a socket's close listener adds no second event.
+    const silent = this.inCloseEvent;
     this.closing = hadSocket;
     void this.link.close(code, reason, 'closed by the app').then(() => {
       this.closing = false;
+      if (!silent) this.dispatch({ type: 'close', target: this, code, reason, wasClean: hadSocket });
     });
-    if (!this.inCloseEvent) this.dispatch({ type: 'close', target: this, code, reason, wasClean: hadSocket });
   }
 
   /** Connects again now: after `close()`, after retries ran out, or to drop a live socket. */
@@ -300,9 +310,11 @@ export class ReconnectingWebSocket {
   private toBinaryType(data: string | Uint8Array): unknown {
     if (typeof data === 'string') return data;
     if (this.binaryType === 'arraybuffer') {
+      // ws hands out Buffers that are views into a larger network buffer: copy
+      // exactly this message's bytes unless the view covers its whole buffer.
       return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
         ? data.buffer
-        : data.slice().buffer;
+        : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
     }
     if (this.binaryType === 'blob' && typeof Blob === 'function') return new Blob([data as BlobPart]);
     return data;

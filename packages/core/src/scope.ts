@@ -41,6 +41,15 @@ export class Scope {
     return this.disposed;
   }
 
+  /** Clears every timer and runs every teardown, and stays usable (a closed client can connect again). */
+  clear(): void {
+    for (const handle of this.timers) this.clock.clearTimeout(handle);
+    this.timers.clear();
+    const teardowns = [...this.teardowns];
+    this.teardowns.clear();
+    for (const teardown of teardowns) teardown();
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
