@@ -1,0 +1,59 @@
+// Liveness is measured with timestamps: a watchdog timer that fires late (a throttled
+// background tab, socket.io #4040, centrifugo #900) while traffic kept arriving does
+// not kill a healthy link.
+import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
+import { ManualClock, flush, start } from './helpers/fake-server.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('a late heartbeat timer', () => {
+  it('fake timers: advancing in steps while the server pings keeps the link', async () => {
+    const { server, client, events } = start({ heartbeat: { timeoutMs: 500 } });
+    const socket = await server.open({ pingMs: 1000 });
+    for (let i = 0; i < 30; i++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      socket.ping();
+    }
+    expect(events.errors).toEqual([]);
+    expect(client.state).toBe('open');
+    expect(socket.terminated).toBe(false);
+    expect(socket.controls().filter((c) => c.t === 'pong')).toHaveLength(30);
+  });
+
+  it('a timer that fires 20 s late, after pings kept arriving, does not declare the link dead', async () => {
+    const clock = new ManualClock();
+    const { server, client, events } = start({ clock, heartbeat: { timeoutMs: 500 } });
+    const socket = await server.open({ pingMs: 1000 });
+    // Time passes, pings arrive, but no timer gets to run (throttled tab).
+    for (let i = 0; i < 20; i++) {
+      clock.skip(1000);
+      socket.ping();
+    }
+    await flush();
+    expect(clock.fireDue()).toBeGreaterThan(0); // the watchdog ran, 20 s late
+    await flush();
+    expect(events.errors).toEqual([]);
+    expect(client.state).toBe('open');
+    expect(socket.terminated).toBe(false);
+    // and it still works afterwards: real silence is detected
+    clock.advance(1500);
+    await flush();
+    expect(events.errors.map((e) => e.code)).toEqual(['HEARTBEAT_TIMEOUT']);
+  });
+
+  it('control: a late timer after real silence does declare it dead', async () => {
+    const clock = new ManualClock();
+    const { server, events } = start({ clock, heartbeat: { timeoutMs: 500 } });
+    const socket = await server.open({ pingMs: 1000 });
+    clock.skip(20_000);
+    clock.fireDue();
+    await flush();
+    expect(events.errors.map((e) => e.code)).toEqual(['HEARTBEAT_TIMEOUT']);
+    expect(socket.terminated).toBe(true);
+  });
+});
