@@ -1,9 +1,8 @@
 // One build for every package, driven by each package's `buildOptions`
 // (formats, global name), the way Vue's monorepo does it. Packages are built in
-// dependency order (rollup builds an array of configs one after the other)
-// because the IIFE of @continuum/browser bundles the built ESM of core and
-// protocol. The order is derived from the workspace dependencies, so a new
-// package (e.g. redis) needs no edit here.
+// dependency order (rollup builds an array of configs one after the other),
+// derived from the workspace dependencies, so a new package (e.g. redis) needs
+// no edit here. A package whose src/index.ts does not exist yet is skipped.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import typescript from '@rollup/plugin-typescript';
@@ -79,9 +78,14 @@ function configsFor(name) {
     ],
   });
 
-  if (formats.includes('iife') && existsSync(`${dir}/src/iife.ts`)) {
-    // Everything a page needs in one file: workspace packages resolve to their
-    // built ESM, eventemitter3's ESM wrapper needs the CommonJS plugin.
+  if (formats.includes('iife') && !existsSync(`${dir}/src/iife.ts`)) {
+    console.warn(`rollup.config.js: ${pkg.name} asks for an IIFE but ${dir}/src/iife.ts does not exist`);
+  } else if (formats.includes('iife')) {
+    // Everything a page needs in one file. Workspace packages are bundled from
+    // their TypeScript sources: node-resolve lets other plugins resolve first,
+    // and the TypeScript plugin resolves with the `@continuum/source` condition
+    // of tsconfig's customConditions. eventemitter3's ESM wrapper re-exports a
+    // CommonJS file, hence the CommonJS plugin.
     out.push({
       input: `${dir}/src/iife.ts`,
       plugins: [
