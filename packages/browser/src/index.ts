@@ -5,6 +5,7 @@ import {
   ContinuumError,
   webSocketTransport,
   type ClientOptions,
+  type SendData,
   type WebSocketConstructor,
 } from '@continuum/core';
 
@@ -25,7 +26,7 @@ function pageWebSocket(): WebSocketConstructor {
  * timestamps, and the link is checked at once when the network comes back or the
  * page becomes visible.
  */
-export class Client extends CoreClient {
+export class Client<TSend = SendData, TReceive = string | Uint8Array> extends CoreClient<TSend, TReceive> {
   private readonly detachPageListeners: () => void;
 
   constructor(url: string | (() => string | Promise<string>), options: ClientOptions = {}) {

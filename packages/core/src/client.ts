@@ -27,7 +27,7 @@ import {
 } from '@continuum/protocol';
 import { Emitter } from './emitter.js';
 import { Link, type EndDecision, type LinkOwner, type Provider, type SocketEnd } from './link.js';
-import { checkUrl, resolveClientOptions, type ClientOptions, type CloseInfo, type ResolvedClientOptions } from './options.js';
+import { checkUrl, resolveClientOptions, type ClientOptions, type CloseInfo, type Codec, type ResolvedClientOptions } from './options.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { Scope } from './scope.js';
 import type { ConnectionState } from './state.js';
@@ -87,10 +87,10 @@ export interface ClientStats {
   evicted: number;
 }
 
-export type ClientEvents = {
+export type ClientEvents<TReceive = string | Uint8Array> = {
   state: (event: StateEvent) => void;
   open: () => void;
-  message: (data: string | Uint8Array, meta: MessageMeta) => void;
+  message: (data: TReceive, meta: MessageMeta) => void;
   close: (event: CloseEvent) => void;
   error: (error: ContinuumError) => void;
   retry: (event: RetryEvent) => void;
@@ -122,6 +122,20 @@ const DEFAULT_FRAME_BYTES = 1024 * 1024 + 65_536;
 
 const noop = () => {};
 
+/** What `send()` takes without a codec. */
+export type SendData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+const utf8 = new TextDecoder();
+/** `codec: 'json'`: objects in, objects out; binary frames are decoded as UTF-8 JSON too. */
+export const jsonCodec: Codec<unknown, unknown> = {
+  encode: (value) => {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError('JSON cannot encode this value');
+    return text;
+  },
+  decode: (data) => JSON.parse(typeof data === 'string' ? data : utf8.decode(data)),
+};
+
 /**
  * A resumable Continuum session over a WebSocket that reconnects by itself.
  * Every server message is delivered once, in order, across reconnects; every
@@ -132,8 +146,9 @@ const noop = () => {};
  * client.on('message', (data) => console.log(data));
  * await client.send('hello');
  */
-export class Client extends Emitter<ClientEvents> {
+export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Emitter<ClientEvents<TReceive>> {
   private readonly options: ResolvedClientOptions;
+  private readonly codec: Codec | undefined;
   private readonly link: Link;
   private readonly scope: Scope;
   private readonly outbox = new Outbox();
@@ -184,6 +199,10 @@ export class Client extends Emitter<ClientEvents> {
     super();
     checkUrl(url);
     this.options = resolveClientOptions(options);
+    const codec = options.codec;
+    if (codec !== undefined && codec !== 'json' && (typeof codec !== 'object' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function'))
+      throw new ContinuumError('INVALID_ARGUMENT', "codec must be 'json' or an object with encode() and decode()");
+    this.codec = codec === 'json' ? jsonCodec : codec;
     const transport = chooseTransport(options);
     this.tokenProvider = options.token;
     if (options.token !== undefined && typeof options.token !== 'string' && typeof options.token !== 'function')
@@ -218,8 +237,8 @@ export class Client extends Emitter<ClientEvents> {
    * marked handled, so ignoring it never produces an unhandled rejection.
    * Throws synchronously only for a wrong argument type.
    */
-  send(data: Payload | ArrayBuffer | ArrayBufferView, options: SendOptions = {}): Promise<void> {
-    const payload = toPayload(data);
+  send(data: TSend, options: SendOptions = {}): Promise<void> {
+    const payload = this.codec ? this.encode(data) : toPayload(data);
     const size = typeof payload === 'string' ? utf8Length(payload) : payload.length;
     if (this.state === 'closed' && !this.options.autoConnect && !this.closedByApp && this.link.attempts === 0) {
       // Not connected yet (autoConnect: false): accepted into the outbox like any offline send.
@@ -231,6 +250,31 @@ export class Client extends Emitter<ClientEvents> {
       return rejected(new ContinuumError('MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit} bytes`));
     if (options.volatile) return this.sendVolatile(payload);
     return this.accept(payload, size);
+  }
+
+  private encode(value: unknown): Payload {
+    let encoded: unknown;
+    try {
+      encoded = this.codec!.encode(value);
+    } catch (cause) {
+      throw new ContinuumError('INVALID_ARGUMENT', `the codec could not encode this value: ${String(cause)}`, { cause });
+    }
+    if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array))
+      throw new ContinuumError('INVALID_ARGUMENT', 'the codec must encode to a string or a Uint8Array');
+    return encoded;
+  }
+
+  /** Delivers one message, decoded when a codec is set; a decode failure is an error event, never a throw. */
+  private emitMessage(data: Payload, meta: MessageMeta): void {
+    if (!this.codec) return this.emit('message', data as TReceive, meta);
+    let value: TReceive;
+    try {
+      value = this.codec.decode(data) as TReceive;
+    } catch (cause) {
+      this.emit('error', new ContinuumError('DECODE_FAILED', `message ${meta.seq} could not be decoded: ${String(cause)}`, { cause, data }));
+      return;
+    }
+    this.emit('message', value, meta);
   }
 
   /** Starts connecting when created with `autoConnect: false`. */
@@ -528,7 +572,7 @@ export class Client extends Emitter<ClientEvents> {
       case FrameKind.VOLATILE:
         for (const e of frame.entries) {
           this.counters.messagesIn++;
-          this.emit('message', e.data, { seq: 0, volatile: true });
+          this.emitMessage(e.data, { seq: 0, volatile: true });
         }
         return;
       default:
@@ -544,7 +588,7 @@ export class Client extends Emitter<ClientEvents> {
     if (seq !== this.recv + 1) throw new ProtocolViolation(`sequence skipped from ${this.recv} to ${seq}`);
     this.recv = seq;
     this.counters.messagesIn++;
-    this.emit('message', data, { seq });
+    this.emitMessage(data, { seq });
   }
 
   private onAck(ack: number): void {
@@ -793,7 +837,7 @@ function terminalError(end: SocketEnd): ContinuumError | undefined {
 const errorCodes = new Set<string>([
   'INVALID_ARGUMENT', 'CONNECT_TIMEOUT', 'HANDSHAKE_REFUSED', 'AUTH_EXPIRED', 'AUTH_FORBIDDEN', 'HEARTBEAT_TIMEOUT',
   'OUTBOX_FULL', 'EVICTED', 'MESSAGE_TOO_LARGE', 'SESSION_LOST', 'CLIENT_CLOSED', 'NOT_CONNECTED', 'REJECTED_BY_SERVER',
-  'RATE_LIMITED', 'PROTOCOL_ERROR', 'RECONNECT_EXHAUSTED',
+  'RATE_LIMITED', 'PROTOCOL_ERROR', 'RECONNECT_EXHAUSTED', 'DECODE_FAILED',
 ]);
 function asErrorCode(code: string): ErrorCode {
   return (errorCodes.has(code) ? code : 'REJECTED_BY_SERVER') as ErrorCode;

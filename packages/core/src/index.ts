@@ -1,4 +1,4 @@
-export { Client } from './client.js';
+export { Client, jsonCodec } from './client.js';
 export type {
   ClientEvents,
   ClientStats,
@@ -6,11 +6,12 @@ export type {
   CloseOptions,
   MessageMeta,
   RetryEvent,
+  SendData,
   SendOptions,
   SessionEvent,
   StateEvent,
 } from './client.js';
-export type { ClientOptions, ConnectionOptions, CloseInfo, OverflowPolicy } from './options.js';
+export type { ClientOptions, Codec, ConnectionOptions, CloseInfo, OverflowPolicy } from './options.js';
 export type { BackoffOptions } from './backoff.js';
 export { reconnectDelay } from './backoff.js';
 export type { ConnectionState } from './state.js';

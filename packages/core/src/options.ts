@@ -41,7 +41,20 @@ export interface ConnectionOptions {
   random?: () => number;
 }
 
+/**
+ * Turns app values into message payloads and back. `encode` runs in `send()`
+ * (a throw there is a programmer error: `send()` throws INVALID_ARGUMENT);
+ * `decode` runs on every received message (a throw there is an `error` event
+ * with code DECODE_FAILED and the raw payload on `error.data`; the stream goes on).
+ */
+export interface Codec<TSend = unknown, TReceive = unknown> {
+  encode(value: TSend): string | Uint8Array;
+  decode(data: string | Uint8Array): TReceive;
+}
+
 export interface ClientOptions extends ConnectionOptions {
+  /** `'json'` to send and receive objects, or a custom codec. Strings and bytes pass through unchanged without one. */
+  codec?: 'json' | Codec<any, any>;
   /** Extra subprotocols offered after `continuum.v1`. */
   protocols?: Provider<string[]>;
   /** Credential provider, called before every attempt and when the server asks for a refresh; sent in the hello. */

@@ -9,6 +9,7 @@ import {
   type ReconnectingWebSocketOptions,
   ContinuumError,
   type ClientOptions,
+  type SendData,
   type Transport,
   type TransportFactory,
 } from '@continuum/core';
@@ -95,7 +96,7 @@ export function nodeTransport(options: NodeOptions = {}): TransportFactory {
  * import { Client } from '@continuum/node';
  * const client = new Client('ws://127.0.0.1:8080', { headers: { authorization: `Bearer ${token}` } });
  */
-export class Client extends CoreClient {
+export class Client<TSend = SendData, TReceive = string | Uint8Array> extends CoreClient<TSend, TReceive> {
   constructor(url: string | (() => string | Promise<string>), options: NodeClientOptions = {}) {
     super(url, { ...options, transport: options.transport ?? nodeTransport(options) });
   }

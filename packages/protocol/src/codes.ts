@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'REJECTED_BY_SERVER'
   | 'RATE_LIMITED'
   | 'PROTOCOL_ERROR'
+  /** The client's codec could not decode a message; the raw payload is on the error's `data`. */
+  | 'DECODE_FAILED'
   /** maxRetries or maxReconnectMs ran out: the client stopped trying. */
   | 'RECONNECT_EXHAUSTED';
 

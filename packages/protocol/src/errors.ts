@@ -7,6 +7,8 @@ export interface ContinuumErrorOptions {
   cause?: unknown;
   /** HTTP status of a refused upgrade, where the platform shows it. */
   status?: number;
+  /** The payload involved (e.g. the raw message a codec could not decode). */
+  data?: unknown;
 }
 
 /**
@@ -18,6 +20,7 @@ export class ContinuumError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly status?: number;
+  readonly data?: unknown;
   override readonly cause?: unknown;
 
   constructor(code: ErrorCode, message: string, options: ContinuumErrorOptions = {}) {
@@ -26,6 +29,7 @@ export class ContinuumError extends Error {
     this.retryable = options.retryable ?? false;
     if (options.cause !== undefined) this.cause = options.cause;
     if (options.status !== undefined) this.status = options.status;
+    if (options.data !== undefined) this.data = options.data;
   }
 }
 

@@ -105,6 +105,7 @@ describe('error codes', () => {
   // A Record over the union: adding a code to ErrorCode without listing it here fails tsc.
   const all: Record<ErrorCode, true> = {
     INVALID_ARGUMENT: true,
+    DECODE_FAILED: true,
     CONNECT_TIMEOUT: true,
     HANDSHAKE_REFUSED: true,
     AUTH_EXPIRED: true,
