@@ -5,10 +5,12 @@
 //   b. typecheck            tsc -p tsconfig.json --noEmit
 //   c. build                pnpm build (rollup)
 //   d. unit + integration   vitest (counts each test)
-//   e. example smoke        examples/node-echo (what `pnpm start` runs) echoes and exits
+//   e. example smoke        examples/node-echo, node-worker, bundler-app (built first)
+//                           and demo (what `pnpm start` runs) each check themselves
 //   f. publint --strict     in each publishable packages/* dir
 //   g. attw --pack .        in each publishable packages/* dir
 //   h. size budget          size-limit (.size-limit.json), min + gzip -9
+//   h2. API reference      typedoc builds docs/api (`pnpm run docs`)
 //   i. browser e2e          Playwright, only once e2e/playwright.config.ts exists
 //
 // A failing step does not stop the run, so the summary is complete. vitest and
@@ -227,15 +229,31 @@ step('vitest', 'd. vitest', async () => {
   record('vitest', passed, failed, note);
 });
 
-step('example', 'e. example: examples/node-echo (what `pnpm start` runs), smoke mode', async () => {
-  const main = 'examples/node-echo/main.mjs';
-  if (!existsSync(main)) return record('example node-echo', 0, 1, `${main} missing`);
-  const port = await freePort();
-  const r = await run('node', [main], {
-    env: { PORT: String(port), CONTINUUM_EXAMPLE_SMOKE: '1' },
-    timeoutMs: 1 * MIN,
-  });
-  record('example node-echo', ok(r) ? 1 : 0, ok(r) ? 0 : 1, ok(r) ? '' : `exit ${r.code}${r.timedOut ? ', timed out' : ''}`);
+step('example', 'e. examples in smoke mode: node-echo, node-worker, bundler-app, and the demo `pnpm start` runs', async () => {
+  // Each exits by itself in smoke mode: 0 when its check passed.
+  const examples = [
+    { name: 'example node-echo', main: 'examples/node-echo/main.mjs' },
+    { name: 'example node-worker', main: 'examples/node-worker/worker.mjs' },
+    { name: 'example bundler-app', main: 'examples/bundler-app/serve.mjs', build: 'examples/bundler-app' },
+    { name: 'example demo', main: 'examples/demo/server.mjs', proxyPort: true },
+  ];
+  for (const { name, main, proxyPort, build } of examples) {
+    if (!existsSync(main)) {
+      record(name, 0, 1, `${main} missing`);
+      continue;
+    }
+    if (build) {
+      const b = await run(bin('rollup'), ['-c', '--silent'], { cwd: join(root, build), timeoutMs: 3 * MIN });
+      if (!ok(b)) {
+        record(name, 0, 1, `its rollup build failed (exit ${b.code})`);
+        continue;
+      }
+    }
+    const env = { PORT: String(await freePort()), CONTINUUM_EXAMPLE_SMOKE: '1' };
+    if (proxyPort) env.PROXY_PORT = String(await freePort());
+    const r = await run('node', [main], { env, timeoutMs: 1 * MIN });
+    record(name, ok(r) ? 1 : 0, ok(r) ? 0 : 1, ok(r) ? '' : `exit ${r.code}${r.timedOut ? ', timed out' : ''}`);
+  }
 });
 
 step('publint', 'f. publint --strict (each publishable package)', async () => {
@@ -298,6 +316,12 @@ step('size', 'h. size budget: size-limit (.size-limit.json), min + gzip -9', asy
   }
   const good = ok(r) && checks.every((c) => c.passed);
   record('size-limit', good ? 1 : 0, good ? 0 : 1);
+});
+
+step('docs', 'h2. API reference: typedoc (pnpm run docs) builds docs/api', async () => {
+  const r = await run('node', ['scripts/docs.mjs', '--logLevel', 'Warn'], { timeoutMs: 5 * MIN });
+  const built = existsSync(join(root, 'docs', 'api', 'index.html'));
+  record('typedoc', ok(r) && built ? 1 : 0, ok(r) && built ? 0 : 1, ok(r) ? (built ? '' : 'no docs/api/index.html') : `exit ${r.code}`);
 });
 
 step('e2e', 'i. browser e2e: Playwright (e2e/)', async () => {

@@ -1,8 +1,9 @@
 // A Continuum server and a Node client in one process: the client sends a few
 // messages, the server echoes each one back. Run it from the repository root
-// with `pnpm start` (which builds first), then stop it with Ctrl-C.
+// after `pnpm build` with `node examples/node-echo/main.mjs`, then stop it with
+// Ctrl-C. (`pnpm start` runs the browser demo, examples/demo.)
 //
-//   PORT=9000 pnpm start        listen on another port (default 8080)
+//   PORT=9000 node examples/node-echo/main.mjs   listen on another port (default 8080)
 //
 // With CONTINUUM_EXAMPLE_SMOKE=1 it exits by itself once every echo came back
 // (exit 0) or after 10 s (exit 1): `pnpm test` runs it that way.

@@ -25,6 +25,7 @@ import {
   type Payload,
   type WelcomeMessage,
 } from '@continuum/protocol';
+import { ChannelRegistry, type ChannelHost, type SubscribeOptions, type Subscription } from './channels.js';
 import { Emitter } from './emitter.js';
 import { Link, type EndDecision, type LinkOwner, type Provider, type SocketEnd } from './link.js';
 import { checkUrl, resolveClientOptions, type ClientOptions, type CloseInfo, type Codec, type ResolvedClientOptions } from './options.js';
@@ -152,6 +153,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   private readonly link: Link;
   private readonly scope: Scope;
   private readonly outbox = new Outbox();
+  private readonly channels = new ChannelRegistry(this.channelHost());
   private readonly tokenProvider: Provider<string> | undefined;
   private readonly credentialsStatic: boolean;
 
@@ -252,6 +254,55 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     return this.accept(payload, size);
   }
 
+  /**
+   * Subscribes to a channel, or returns the existing subscription of that channel. The
+   * subscription survives reconnects: publications are delivered once, in offset order;
+   * when continuity is lost it emits `gap`. Throws `INVALID_ARGUMENT` for an invalid
+   * channel name (1–200 characters of `A-Za-z0-9_:.@/=-`) or `since`.
+   *
+   * @example
+   * const sub = client.subscribe('room:42');
+   * sub.on('publication', (data, { offset }) => show(data));
+   */
+  subscribe(channel: string, options?: SubscribeOptions): Subscription<TSend, TReceive> {
+    return this.channels.subscribe<TSend, TReceive>(channel, options);
+  }
+
+  /** The subscription of `channel`, if subscribed. */
+  getSubscription(channel: string): Subscription<TSend, TReceive> | undefined {
+    return this.channels.get(channel);
+  }
+
+  /** How many channels are subscribed. */
+  get subscriptionCount(): number {
+    return this.channels.size;
+  }
+
+  private channelHost(): ChannelHost {
+    const self = this;
+    return {
+      get ready() {
+        return self.ready && self.link.transport !== undefined;
+      },
+      sendControl: (message) => this.link.transport?.send(encodeControl(message)),
+      publish: (channel, data) => this.publishTo(channel, data as TSend),
+      decode: (data) => (this.codec ? this.codec.decode(data) : data),
+    };
+  }
+
+  /** `sub.publish()`: a session message with the channel flag, acked or nacked like any other. */
+  private publishTo(channel: string, data: TSend): Promise<void> {
+    const payload = this.codec ? this.encode(data) : toPayload(data);
+    const size = typeof payload === 'string' ? utf8Length(payload) : payload.length;
+    if (this.state === 'closed' && (this.closedByApp || this.link.attempts > 0 || this.options.autoConnect)) {
+      return rejected(new ContinuumError('CLIENT_CLOSED', 'the client is closed; call reconnect() to publish again'));
+    }
+    const limit = Math.min(this.options.maxMessageBytes, this.serverMaxMessageBytes);
+    if (size > limit)
+      return rejected(new ContinuumError('MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit} bytes`));
+    return this.accept(payload, size, channel);
+  }
+
   private encode(value: unknown): Payload {
     let encoded: unknown;
     try {
@@ -337,7 +388,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
 
   // ---- sending ---------------------------------------------------------------------
 
-  private accept(data: Payload, size: number): Promise<void> {
+  private accept(data: Payload, size: number, channel?: string): Promise<void> {
     const { outboxMaxMessages, outboxMaxBytes, overflow } = this.options;
     while (this.outbox.length >= outboxMaxMessages || this.outbox.bytes + size > outboxMaxBytes) {
       const evicted = overflow === 'drop-oldest' ? this.outbox.evictOldestUnsent() : undefined;
@@ -363,7 +414,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       reject = rej;
     });
     promise.catch(noop);
-    this.outbox.push({ data, size, seq: 0, settled: false, resolve, reject });
+    this.outbox.push({ data, size, seq: 0, settled: false, resolve, reject, ...(channel !== undefined && { channel }) });
     this.queueFlush();
     return promise;
   }
@@ -546,8 +597,14 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       case 'error':
         this.emit('error', new ContinuumError(asErrorCode(message.code), message.message));
         return;
+      case 'subscribed':
+        this.channels.onSubscribed(message);
+        return;
+      case 'unsubscribed':
+        this.channels.onUnsubscribed(message);
+        return;
       default:
-        return; // channel messages: handled by the channels layer
+        return;
     }
   }
 
@@ -575,8 +632,12 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
           this.emitMessage(e.data, { seq: 0, volatile: true });
         }
         return;
+      case FrameKind.PUBLICATION:
+        this.counters.messagesIn += frame.entries.length;
+        this.channels.onPublication(frame.channel, frame.epoch, frame.firstOffset, frame.entries);
+        return;
       default:
-        return; // publications: handled by the channels layer
+        return;
     }
   }
 
@@ -688,6 +749,8 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     this.link.setHeartbeat({ pingEveryMs: interval, deadAfterMs: watchEvery + this.options.heartbeatTimeoutMs });
     this.ready = true;
     this.link.established();
+    // Subscriptions belong to the socket: ask for every one again, from its last position.
+    this.channels.connected();
     this.emit('session', event);
     this.emit('open');
     this.queueFlush();
@@ -737,9 +800,12 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   private async refreshCredential(): Promise<void> {
     const provider = this.tokenProvider;
     if (typeof provider !== 'function') return;
+    // Answer on the socket that asked: after a reconnect the new socket's own
+    // hello carries a fresh credential, and an early `auth` would break its handshake.
+    const asked = this.link.transport;
     try {
       const token = await provider();
-      this.link.transport?.send(encodeControl({ t: 'auth', token }));
+      if (asked && asked === this.link.transport && this.ready) asked.send(encodeControl({ t: 'auth', token }));
     } catch (cause) {
       this.emit('error', new ContinuumError('AUTH_EXPIRED', `the token provider failed during a refresh: ${String(cause)}`, { retryable: true, cause }));
     }
@@ -753,7 +819,10 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       socketMessage: (data) => this.onMessage(data),
       decide: (end) => this.decide(end),
       socketEnded: (end, willReconnect) => {
+        if (end.code === CloseCode.RATE_LIMITED)
+          this.emit('error', new ContinuumError('RATE_LIMITED', `the server is rate limiting this client: ${end.reason || '4429'}`, { retryable: true }));
         this.ready = false;
+        this.channels.disconnected();
         this.cancelAckTimer?.();
         this.cancelAckTimer = undefined;
         this.outbox.transmitted = 0;
@@ -815,6 +884,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     // have been handled by the server.
     const error = new ContinuumError('CLIENT_CLOSED', `the client closed (${reason}) before the server acknowledged this message`);
     for (const e of this.outbox.drain()) if (!e.settled) e.reject(error);
+    this.channels.closed(`the client closed (${reason})`);
     // No resume after a close: a new connect starts a new session with no gap to report.
     this.sessionId = undefined;
     this.resumeToken = undefined;

@@ -287,14 +287,32 @@ export class ReconnectingWebSocket {
     this.dispatch({ type: 'error', target: this, error, message: error.message });
   }
 
+  /** Set while a Blob is being read: later messages wait behind it. */
+  private blobChain: Promise<void> | undefined;
+
   private write(transport: Transport, data: string | ArrayBuffer | ArrayBufferView | Blob): void {
-    if (typeof data === 'string') transport.send(data);
-    else if (data instanceof ArrayBuffer) transport.send(new Uint8Array(data));
-    else if (ArrayBuffer.isView(data)) transport.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    else {
-      // A Blob is read asynchronously; the transport keeps the order of what it is handed.
-      void data.arrayBuffer().then((buffer) => this.link.transport?.send(new Uint8Array(buffer)));
+    // A Blob is read asynchronously. A WebSocket keeps send() order, Blobs included,
+    // so while one is read everything sent after it waits in the same chain.
+    const isBlob = typeof Blob === 'function' && data instanceof Blob;
+    if (this.blobChain || isBlob) {
+      // Bytes are copied now, as WebSocket.send() does: the app may reuse its buffer.
+      const later: string | Uint8Array | Blob = isBlob || typeof data === 'string' ? (data as string | Blob) : copyBytes(data as ArrayBuffer | ArrayBufferView);
+      const chain: Promise<void> = (this.blobChain ?? Promise.resolve())
+        .then<string | Uint8Array | ArrayBuffer>(() => (typeof later === 'string' || later instanceof Uint8Array ? later : later.arrayBuffer()))
+        .then(
+          (ready) => {
+            const current = this.link.transport;
+            if (current) sendNow(current, ready);
+          },
+          (cause) => this.report(new ContinuumError('INVALID_ARGUMENT', `could not read the Blob: ${String(cause)}`, { cause })),
+        )
+        .finally(() => {
+          if (this.blobChain === chain) this.blobChain = undefined;
+        });
+      this.blobChain = chain;
+      return;
     }
+    sendNow(transport, data as string | ArrayBuffer | ArrayBufferView);
   }
 
   private flushQueue(): void {
@@ -319,6 +337,16 @@ export class ReconnectingWebSocket {
     if (this.binaryType === 'blob' && typeof Blob === 'function') return new Blob([data as BlobPart]);
     return data;
   }
+}
+
+function copyBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return data instanceof ArrayBuffer ? new Uint8Array(data.slice(0)) : new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+}
+
+function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferView): void {
+  if (typeof data === 'string') transport.send(data);
+  else if (data instanceof ArrayBuffer) transport.send(new Uint8Array(data));
+  else transport.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 }
 
 function resolveRwsOptions(o: ReconnectingWebSocketOptions) {

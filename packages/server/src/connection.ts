@@ -87,6 +87,8 @@ export class Connection implements Link {
     metrics.framesIn++;
     metrics.bytesIn += data.length;
     if (typeof data === 'string') {
+      // Control messages count against the session's rate too (a flood of pings or auths).
+      if (this.phase === 'open' && this.session && !this.hub.admitFrame(this, this.session, 1, data.length)) return;
       this.control(data);
       return;
     }
@@ -106,6 +108,9 @@ export class Connection implements Link {
       this.protocolError('publication frames go from server to client only');
       return;
     }
+    const messages =
+      frame.kind === FrameKind.DATA || frame.kind === FrameKind.VOLATILE ? frame.entries.length : frame.kind === FrameKind.RESEND ? 1 : 0;
+    if (!this.hub.admitFrame(this, session, messages, data.length)) return;
     session.receive(frame);
   }
 
@@ -145,13 +150,8 @@ export class Connection implements Link {
           this.protocolError(`${message.t} before the welcome`);
           return;
         }
-        this.write(
-          encodeControl(
-            message.t === 'sub'
-              ? { t: 'unsubscribed', ch: message.ch, code: 'REJECTED_BY_SERVER', message: 'channels are not enabled on this server' }
-              : { t: 'unsubscribed', ch: message.ch },
-          ),
-        );
+        if (message.t === 'sub') this.hub.channels.subscribe(this, message);
+        else this.hub.channels.unsubscribe(this, message.ch);
         return;
     }
   }
@@ -188,6 +188,7 @@ export class Connection implements Link {
     this.phase = 'closed';
     this.clearHandshakeTimer();
     this.hub.forget(this);
+    this.hub.channels.connectionClosed(this);
     const session = this.session;
     this.session = undefined;
     session?.detach(this, code, reason);

@@ -6,10 +6,15 @@ import {
   encodeControl,
   type Gap,
   type HelloMessage,
+  type Payload,
   type WelcomeMessage,
 } from '@continuum/protocol';
+import { Channels, createMemoryChannelLog } from './channels.js';
 import { Connection, type Transport } from './connection.js';
 import { AuthError } from './errors.js';
+import { CredentialWatch, ExpiringIdentity } from './expiry.js';
+import { Limiter } from './limits.js';
+import { hubLog, type HubLog } from './logging.js';
 import { Metrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import { Session, type SessionEndReason, type SessionHost } from './session.js';
@@ -64,7 +69,16 @@ export class Hub<Identity> implements SessionHost {
   readonly sessions = new Map<string, Session<Identity>>();
   readonly connections = new Set<Connection>();
   readonly metrics = new Metrics();
+  /** Channel subscribers of this server and the fan-out of publications. */
+  readonly channels: Channels<Identity>;
+  readonly limiter: Limiter;
+  /** Sockets between the upgrade and the welcome, for `limits.concurrentHandshakes`. */
+  readonly handshaking = new Set<Connection>();
+  /** Sockets whose credential expires (`withExpiry`). */
+  private readonly watches = new Map<Connection, CredentialWatch>();
   closing = false;
+  /** Structured log records of the session lifecycle; no-ops without a `logger`. */
+  readonly log: HubLog;
   private closeCode: number = CloseCode.SERVICE_RESTART;
   private closeReason = '';
   private readonly tickTimer: ReturnType<typeof setInterval>;
@@ -74,17 +88,25 @@ export class Hub<Identity> implements SessionHost {
     readonly store: SessionStore,
     private readonly sink: HubSink<Identity>,
   ) {
+    // Without authenticate every client is `null`: one identity limit would cap the server.
+    this.limiter = new Limiter(options.limits, options.authenticate !== undefined);
+    this.log = hubLog(options.logger);
+    this.metrics.onHandshakeFailed = (reason) => this.log.handshakeFailed(reason);
     const { pingMs, heartbeatTimeoutMs } = options;
     // Fine enough that pings are at most a fifth of the reap deadline late, coarse enough
     // that 10,000 idle sockets cost a loop every few seconds.
     const tickMs = Math.max(1, Math.min(pingMs, Math.ceil((2 * pingMs + heartbeatTimeoutMs) / 12)));
     this.tickTimer = setInterval(() => this.tick(), tickMs);
+    const { historyMaxMessages, historyMaxAgeMs } = options.channels;
+    const limits = { historyMaxMessages, historyMaxAgeMs };
+    this.channels = new Channels<Identity>(this, store.channelLog?.(limits) ?? createMemoryChannelLog(limits));
   }
 
   /** A socket completed its upgrade. */
   open(transport: Transport, request: IncomingMessage): Connection {
     const connection = new Connection(this, transport, request);
     this.connections.add(connection);
+    this.handshaking.add(connection);
     if (this.closing) {
       this.metrics.handshakeFailed('shutdown');
       connection.close(this.closeCode, this.closeReason);
@@ -95,6 +117,30 @@ export class Hub<Identity> implements SessionHost {
   /** @internal The connection closed. */
   forget(connection: Connection): void {
     this.connections.delete(connection);
+    this.handshaking.delete(connection);
+    const watch = this.watches.get(connection);
+    if (watch) {
+      watch.clear();
+      this.watches.delete(connection);
+    }
+  }
+
+  /** Whether one more upgrade may start a handshake (`limits.concurrentHandshakes`). */
+  admitsHandshake(): boolean {
+    return this.handshaking.size < this.options.limits.concurrentHandshakes;
+  }
+
+  /**
+   * @internal Charges a client frame to its session's rate limits. Over a limit the
+   * socket is closed with 4429 and a retry hint, before the frame is processed: the
+   * client re-sends its messages after the resume, so none is lost or handled twice.
+   */
+  admitFrame(connection: Connection, session: Session<any>, messages: number, bytes: number): boolean {
+    const verdict = this.limiter.charge(session, messages, bytes);
+    if (!verdict) return true;
+    this.metrics.limitReached(verdict.limit);
+    connection.close(CloseCode.RATE_LIMITED, verdict.reason);
+    return false;
   }
 
   private tick(): void {
@@ -105,6 +151,7 @@ export class Hub<Identity> implements SessionHost {
       if (connection.phase !== 'open') continue; // the handshake deadline covers the others
       if (now - connection.lastSeen > silentMs) {
         this.metrics.reaped++;
+        this.log.reaped(connection.session, silentMs);
         connection.terminate(CloseCode.HEARTBEAT_TIMEOUT, `no traffic for ${silentMs} ms`);
       } else if (now - connection.lastPing >= pingMs) {
         connection.ping(now);
@@ -185,6 +232,7 @@ export class Hub<Identity> implements SessionHost {
         }
         if (live.canReplayFrom(resume.recv + 1)) {
           this.resume(connection, live, resume.recv, who.identity, adopted);
+          this.watchCredential(connection, who.expiresAt);
           return;
         }
         tombstone = live.end('lost');
@@ -201,17 +249,26 @@ export class Hub<Identity> implements SessionHost {
         gap = { from, to: null };
       }
     }
+    const refusal = this.limiter.admitSession(who.key);
+    if (refusal) {
+      this.metrics.handshakeFailed('too_many_sessions');
+      this.metrics.limitReached(refusal.limit);
+      connection.close(CloseCode.RATE_LIMITED, refusal.reason);
+      return;
+    }
     this.start(connection, who.identity, who.key, gap, previous);
+    this.watchCredential(connection, who.expiresAt);
   }
 
   /** Runs `authenticate`; closes the socket and returns undefined when it refuses. */
   private async authenticate(
     connection: Connection,
     token: string | undefined,
-  ): Promise<{ identity: Identity; key: string } | undefined> {
+  ): Promise<{ identity: Identity; key: string; expiresAt: number | undefined } | undefined> {
     const authenticate = this.options.authenticate;
     const handshaking = connection.phase !== 'open';
-    let identity = null as Identity | null | undefined | false;
+    let identity = null as Identity | ExpiringIdentity<Identity> | null | undefined | false;
+    let expiresAt: number | undefined;
     if (authenticate) {
       try {
         identity = await authenticate({ request: connection.request, token, refresh: !handshaking });
@@ -232,6 +289,15 @@ export class Hub<Identity> implements SessionHost {
         connection.close(CloseCode.UNAUTHORIZED, token === undefined ? 'credentials missing' : 'credentials refused');
         return undefined;
       }
+      if (identity instanceof ExpiringIdentity) {
+        expiresAt = identity.expiresAt;
+        identity = identity.identity;
+        if (expiresAt <= Date.now()) {
+          if (handshaking) this.metrics.handshakeFailed('unauthorized');
+          connection.close(CloseCode.UNAUTHORIZED, 'credentials expired');
+          return undefined;
+        }
+      }
     }
     let key: string | undefined;
     try {
@@ -245,7 +311,7 @@ export class Hub<Identity> implements SessionHost {
       connection.close(CloseCode.INTERNAL_ERROR, 'authentication failed with a server error');
       return undefined;
     }
-    return { identity: identity as Identity, key };
+    return { identity: identity as Identity, key, expiresAt };
   }
 
   /** @internal A fresh credential for an open socket (control message `auth`). */
@@ -256,13 +322,35 @@ export class Hub<Identity> implements SessionHost {
         if (!who || connection.session !== session || !session) return;
         if (who.key !== session.record.identityKey) {
           connection.close(CloseCode.FORBIDDEN, 'a credential refresh must not change the identity');
+          return;
         }
+        this.watchCredential(connection, who.expiresAt);
       },
       (error: unknown) => {
         this.reportError(error);
         connection.close(CloseCode.INTERNAL_ERROR, 'server error during a credential refresh');
       },
     );
+  }
+
+  /**
+   * Asks for a fresh credential before `expiresAt` and closes 4401 at it; a credential
+   * without an expiry stops the watch.
+   */
+  private watchCredential(connection: Connection, expiresAt: number | undefined): void {
+    let watch = this.watches.get(connection);
+    if (expiresAt === undefined || connection.phase !== 'open') {
+      if (watch) {
+        watch.clear();
+        this.watches.delete(connection);
+      }
+      return;
+    }
+    if (!watch) {
+      watch = new CredentialWatch(connection, this.options.refreshLeadMs);
+      this.watches.set(connection, watch);
+    }
+    watch.set(expiresAt);
   }
 
   /** A new session for this socket. */
@@ -288,20 +376,25 @@ export class Hub<Identity> implements SessionHost {
     };
     const session = new Session<Identity>(this, record, identity);
     this.sessions.set(record.id, session);
+    this.limiter.sessionAdded(identityKey);
     this.persist(() => this.store.setSession(record));
     connection.open(session);
+    this.handshaking.delete(connection);
     session.attach(connection, 0, identity);
     connection.write(this.welcome(session, false, gap, previous));
     session.opened();
     this.sink.session(session);
+    this.log.started(session, gap, previous);
   }
 
   /** Hands a live session to a new socket; an older socket of the session is closed with 4409. */
   private resume(connection: Connection, session: Session<Identity>, recv: number, identity: Identity, adopted: boolean): void {
     session.replaceLink(CloseCode.SESSION_REPLACED, 'session replaced by a newer connection');
     connection.open(session);
+    this.handshaking.delete(connection);
     session.attach(connection, recv, identity);
     this.metrics.resumesOk++;
+    this.log.resumed(session, recv, adopted);
     connection.write(this.welcome(session, true));
     session.opened();
     if (adopted) this.sink.session(session);
@@ -342,6 +435,7 @@ export class Hub<Identity> implements SessionHost {
     record.nacks = [];
     const session = new Session<Identity>(this, record, identity);
     this.sessions.set(record.id, session);
+    this.limiter.sessionAdded(record.identityKey);
     return session;
   }
 
@@ -372,6 +466,8 @@ export class Hub<Identity> implements SessionHost {
 
   sessionEnded(session: Session<any>, tombstone: Tombstone, reason: SessionEndReason): void {
     this.sessions.delete(session.id);
+    this.log.ended(session, reason);
+    this.limiter.sessionRemoved(session.record.identityKey);
     if (reason === 'shutdown') {
       this.persist(() => this.store.setSession(session.record));
     } else {
@@ -380,11 +476,17 @@ export class Hub<Identity> implements SessionHost {
     }
   }
 
+  publish(session: Session<any>, channel: string, data: Payload, seq: number): MaybePromise<void> {
+    return this.channels.publishFromClient(session, channel, data, seq);
+  }
+
   sessionDetached(session: Session<any>): void {
+    this.log.detached(session);
     this.persist(() => this.store.setSession(session.record));
   }
 
   reportError(error: unknown): void {
+    this.log.error(error);
     this.sink.error(error);
   }
 
@@ -410,6 +512,7 @@ export class Hub<Identity> implements SessionHost {
     this.closeCode = code;
     this.closeReason = reason;
     clearInterval(this.tickTimer);
+    this.log.shutdown(code, reason, this.sessions.size, this.connections.size);
     for (const session of [...this.sessions.values()]) session.end('shutdown', code, reason);
     for (const connection of [...this.connections]) {
       if (connection.phase !== 'open') this.metrics.handshakeFailed('shutdown');

@@ -13,7 +13,11 @@ export type HandshakeFailure =
   | 'protocol'
   | 'abandoned'
   | 'store'
-  | 'shutdown';
+  | 'shutdown'
+  /** Too many concurrent handshakes: HTTP 503 before the upgrade. */
+  | 'overloaded'
+  /** The identity holds `limits.sessionsPerIdentity` sessions already: close 4429. */
+  | 'too_many_sessions';
 
 /** Counters and gauges of one server. */
 export class Metrics {
@@ -28,9 +32,19 @@ export class Metrics {
   replayedMessages = 0;
   reaped = 0;
   readonly handshakeFailures = new Map<HandshakeFailure, number>();
+  /** Refusals by limit (`limits.ts`): messages, bytes, sessions, handshakes. */
+  readonly limited = new Map<string, number>();
+
+  limitReached(limit: string): void {
+    this.limited.set(limit, (this.limited.get(limit) ?? 0) + 1);
+  }
+
+  /** Told of every handshake failure, for the logs (`logging.ts`). */
+  onHandshakeFailed: ((reason: HandshakeFailure) => void) | undefined;
 
   handshakeFailed(reason: HandshakeFailure): void {
     this.handshakeFailures.set(reason, (this.handshakeFailures.get(reason) ?? 0) + 1);
+    this.onHandshakeFailed?.(reason);
   }
 
   /** Prometheus exposition format 0.0.4. */
@@ -72,6 +86,12 @@ export class Metrics {
     metric('continuum_reaped_sockets_total', 'counter', 'Sockets terminated for missing the heartbeat.', [
       ['', this.reaped],
     ]);
+    metric(
+      'continuum_limited_total',
+      'counter',
+      'Sockets closed (4429) or upgrades refused (503) by a limit, by limit.',
+      [...this.limited].map(([limit, n]) => [`{limit="${limit}"}`, n]),
+    );
     return lines.join('\n') + '\n';
   }
 }

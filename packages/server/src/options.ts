@@ -1,4 +1,9 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { PerMessageDeflateOptions } from 'ws';
+import type { ExpiringIdentity } from './expiry.js';
+import { LIMIT_DEFAULTS, resolveLimits, type LimitsOptions, type ResolvedLimits } from './limits.js';
+import { isLogger, silentLogger, type Logger } from './logger.js';
+import { CHANNEL_DEFAULTS, checkAuthorize, resolveChannelOptions, type Authorize, type ChannelOptions } from './channels.js';
 import type { SessionStore } from './store.js';
 
 /** What `authenticate` receives. */
@@ -21,7 +26,9 @@ export interface AuthenticateContext {
 
 /**
  * Decides who a socket belongs to. Return the identity (any JSON-serializable value;
- * a resume must present the same identity, compared by `JSON.stringify`), or refuse:
+ * a resume must present the same identity, compared by `JSON.stringify`), or
+ * `withExpiry(identity, expiresAt)` when the credential expires (the server then asks
+ * the client for a fresh one in-band before it does, see {@link withExpiry}), or refuse:
  * `null`/`undefined`/`false` or `throw new AuthError('expired')` → close 4401,
  * `throw new AuthError('forbidden')` → close 4403. Any other exception → close 1011.
  * Runs on every socket, including resumes, and on a credential refresh (then a refusal
@@ -29,7 +36,13 @@ export interface AuthenticateContext {
  */
 export type Authenticate<Identity> = (
   context: AuthenticateContext,
-) => Identity | null | undefined | false | Promise<Identity | null | undefined | false>;
+) =>
+  | Identity
+  | ExpiringIdentity<Identity>
+  | null
+  | undefined
+  | false
+  | Promise<Identity | ExpiringIdentity<Identity> | null | undefined | false>;
 
 /** Session and replay limits. */
 export interface SessionOptions {
@@ -123,10 +136,45 @@ export interface ServerOptions<Identity = unknown> {
    * @default 10000
    */
   handshakeTimeoutMs?: number;
+  /**
+   * How long before a credential from `withExpiry()` expires the client is asked for a
+   * fresh one, ms; halfway through its lifetime when that is later (a 40 s token is
+   * refreshed after 20 s).
+   * @default 30000
+   */
+  refreshLeadMs?: number;
   /** Session and replay limits. */
   session?: SessionOptions;
+  /** Rates, sessions per identity and concurrent handshakes; see {@link LimitsOptions}. */
+  limits?: LimitsOptions;
+  /**
+   * permessage-deflate. Off by default: each compressing socket holds zlib contexts
+   * (memory) and spends CPU on every frame, for little gain on small messages. `true`
+   * uses `ws`'s defaults (messages under 1 KiB are not compressed); an object is passed
+   * to `ws` as is (e.g. `{ threshold: 4096, serverNoContextTakeover: true }`; `ws` applies
+   * `threshold` only with `serverNoContextTakeover`). A client
+   * must offer it too (`perMessageDeflate: true` in `@continuum/node`; browsers always
+   * offer it).
+   * @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * May `session` subscribe to / publish on `channel`? Return `true` (or a promise of it)
+   * to allow; see {@link Authorize}. When omitted, every session may do both.
+   */
+  authorize?: Authorize<Identity>;
+  /** Channel history and subscription limits; see {@link ChannelOptions}. */
+  channels?: ChannelOptions;
   /** Where sessions and tombstones live. @default createMemoryStore() */
   store?: SessionStore;
+  /**
+   * Structured logs of the server's lifecycle: listening, sessions started, resumed and
+   * ended, handshake refusals, reaped sockets, errors, shutdown. Any object with
+   * `debug/info/warn/error(fields, message)` (pino and bunyan fit as they are), or
+   * `jsonLogger()` for one JSON object per line on stdout.
+   * @default no logs
+   */
+  logger?: Logger;
 }
 
 /** Options after defaults and validation. */
@@ -143,8 +191,14 @@ export interface ResolvedOptions<Identity = unknown> {
   pingMs: number;
   heartbeatTimeoutMs: number;
   handshakeTimeoutMs: number;
+  refreshLeadMs: number;
   session: Required<SessionOptions>;
+  limits: ResolvedLimits;
+  perMessageDeflate: boolean | PerMessageDeflateOptions;
+  authorize: Authorize<Identity> | undefined;
+  channels: Required<ChannelOptions>;
   store: SessionStore | undefined;
+  logger: Logger;
 }
 
 /** The defaults, in one place. */
@@ -154,12 +208,16 @@ export const DEFAULTS = {
   pingMs: 25_000,
   heartbeatTimeoutMs: 10_000,
   handshakeTimeoutMs: 10_000,
+  refreshLeadMs: 30_000,
   session: {
     ttlMs: 120_000,
     replayMaxMessages: 10_000,
     replayMaxBytes: 8 * 1024 * 1024,
     dedupWindowMs: 600_000,
   },
+  limits: LIMIT_DEFAULTS,
+  perMessageDeflate: false,
+  channels: CHANNEL_DEFAULTS,
 } as const;
 
 const OPTION_KEYS = new Set([
@@ -175,8 +233,14 @@ const OPTION_KEYS = new Set([
   'pingMs',
   'heartbeatTimeoutMs',
   'handshakeTimeoutMs',
+  'refreshLeadMs',
   'session',
+  'limits',
+  'perMessageDeflate',
+  'authorize',
+  'channels',
   'store',
+  'logger',
 ]);
 const SESSION_KEYS = new Set(['ttlMs', 'replayMaxMessages', 'replayMaxBytes', 'dedupWindowMs']);
 // setTimeout fires at once for anything above 2^31 - 1 ms; refuse rather than surprise.
@@ -281,6 +345,18 @@ export function resolveOptions<Identity>(options: ServerOptions<Identity>): Reso
     }
   }
 
+  const deflate = o.perMessageDeflate;
+  if (
+    deflate !== undefined &&
+    typeof deflate !== 'boolean' &&
+    (typeof deflate !== 'object' || deflate === null || Array.isArray(deflate))
+  ) {
+    throw new TypeError(
+      `createServer: perMessageDeflate must be a boolean or ws's permessage-deflate options object, got ${describe(deflate)}`,
+    );
+  }
+  const limits = resolveLimits(o.limits);
+
   const store = o.store as SessionStore | undefined;
   if (store !== undefined) {
     for (const method of ['getSession', 'setSession', 'deleteSession', 'getTombstone', 'setTombstone'] as const) {
@@ -303,12 +379,26 @@ export function resolveOptions<Identity>(options: ServerOptions<Identity>): Reso
     pingMs: int('pingMs', o.pingMs, DEFAULTS.pingMs, 1, MAX_TIMER_MS),
     heartbeatTimeoutMs: int('heartbeatTimeoutMs', o.heartbeatTimeoutMs, DEFAULTS.heartbeatTimeoutMs, 0, MAX_TIMER_MS),
     handshakeTimeoutMs: int('handshakeTimeoutMs', o.handshakeTimeoutMs, DEFAULTS.handshakeTimeoutMs, 1, MAX_TIMER_MS),
+    refreshLeadMs: int('refreshLeadMs', o.refreshLeadMs, DEFAULTS.refreshLeadMs, 0, MAX_TIMER_MS),
     session: {
       ttlMs: int('session.ttlMs', so.ttlMs, DEFAULTS.session.ttlMs, 0, MAX_TIMER_MS),
       replayMaxMessages: int('session.replayMaxMessages', so.replayMaxMessages, DEFAULTS.session.replayMaxMessages, 1),
       replayMaxBytes: int('session.replayMaxBytes', so.replayMaxBytes, DEFAULTS.session.replayMaxBytes, 1),
       dedupWindowMs: int('session.dedupWindowMs', so.dedupWindowMs, DEFAULTS.session.dedupWindowMs, 0),
     },
+    limits,
+    perMessageDeflate: (deflate as boolean | PerMessageDeflateOptions | undefined) ?? DEFAULTS.perMessageDeflate,
+    authorize: checkAuthorize<Identity>(o.authorize),
+    channels: resolveChannelOptions(o.channels),
     store,
+    logger: resolveLogger(o.logger),
   };
+}
+
+function resolveLogger(logger: unknown): Logger {
+  if (logger === undefined) return silentLogger;
+  if (!isLogger(logger)) {
+    throw new TypeError('createServer: logger must have debug, info, warn and error methods (fields, message); see jsonLogger()');
+  }
+  return logger;
 }

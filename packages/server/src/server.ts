@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, formatRetryHint, Limits, truncateUtf8 } from '@continuum/protocol';
+import type { ChannelStats } from './channels.js';
 import { Emitter } from './emitter.js';
 import { interceptRoutes, ownRequestListener, type RouteSource } from './http.js';
 import { Hub } from './hub.js';
@@ -102,6 +103,7 @@ export class ContinuumServer<Identity = unknown> extends Emitter<ServerEvents<Id
       isAllowedOrigin: options.isAllowedOrigin,
       maxPayload: options.maxFrameBytes,
       ownServer: this.ownsHttp,
+      perMessageDeflate: options.perMessageDeflate,
     });
   }
 
@@ -116,6 +118,7 @@ export class ContinuumServer<Identity = unknown> extends Emitter<ServerEvents<Id
         http.off('error', onError);
         // Kept so that port and url stay readable after close().
         this.lastAddress = http.address() as AddressInfo;
+        this.options.logger.info({ url: this.url }, 'listening');
         resolve();
       });
     });
@@ -160,6 +163,25 @@ export class ContinuumServer<Identity = unknown> extends Emitter<ServerEvents<Id
   }
 
   /**
+   * Publishes to a channel: appends it to the channel's history (it gets the next offset)
+   * and sends it to every subscriber, on every node sharing the store. Resolves with its
+   * position once appended. Binary data is kept by reference in the history: do not
+   * modify it after publishing.
+   * @throws TypeError for an invalid channel name or data that is neither a string nor a
+   * Uint8Array; RangeError for data larger than `maxMessageBytes`.
+   * @example
+   * await server.publish('room:42', JSON.stringify({ text: 'hi' }));
+   */
+  publish(channel: string, data: string | Uint8Array): Promise<{ channel: string; offset: number; epoch: string }> {
+    return this.hub.channels.publish(channel, data);
+  }
+
+  /** Subscription counts on this server: `channels`, `subscriptions`, `subscribers(channel)`. */
+  get channels(): ChannelStats {
+    return this.hub.channels;
+  }
+
+  /**
    * Shuts down gracefully: refuses new upgrades, ends every session ('end' with reason
    * 'shutdown'; saved to the store, so a server sharing it can resume them), closes every
    * socket with `code`/`reason`, stops listening (if it listened itself) and clears every
@@ -186,6 +208,7 @@ export class ContinuumServer<Identity = unknown> extends Emitter<ServerEvents<Id
     await this.binding.close(timeoutMs);
     this.detachRoutes?.();
     if (this.ownsHttp) await this.closeHttp(timeoutMs);
+    await this.hub.channels.close().catch((error: unknown) => this.reportError(error));
     if (this.ownsStore) await this.hub.store.close?.();
   }
 

@@ -11,9 +11,10 @@ import {
   type Payload,
 } from '@continuum/protocol';
 import { Emitter } from './emitter.js';
+import { Journal } from './journal.js';
 import type { Metrics } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
-import type { MaybePromise, ReplayMessage, SessionRecord, Tombstone } from './store.js';
+import type { MaybePromise, ReplayMessage, SessionRecord, SessionStore, Tombstone } from './store.js';
 
 /** An ack goes out once this many client messages are handled and unacknowledged… */
 export const ACK_EVERY_MESSAGES = 64;
@@ -93,6 +94,8 @@ export interface Link {
 export interface SessionHost {
   readonly options: ResolvedOptions<any>;
   readonly metrics: Metrics;
+  /** Where sessions live; with `store.sync`, a session writes through before it shows anything. */
+  readonly store: SessionStore;
   /** Whether a message of another session (its idempotency key) was already handled. */
   wasHandled(originId: string, originSeq: number, identityKey: string): MaybePromise<boolean>;
   /** The session is over: forget it, write its tombstone (or save it, on shutdown). */
@@ -100,6 +103,8 @@ export interface SessionHost {
   /** Checkpoint: the session's socket went away. */
   sessionDetached(session: Session<any>): void;
   reportError(error: unknown): void;
+  /** A client's channel-addressed message: authorize and append it; a throw or rejection nacks it. */
+  publish(session: Session<any>, channel: string, data: Payload, seq: number): MaybePromise<void>;
 }
 
 interface InboxItem {
@@ -153,6 +158,8 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
   private busy = false;
   /** Seq of the message a handler is working on, 0 when none. */
   private inFlight = 0;
+  /** Write-through to a store with `sync`: bounds what the socket may see (see journal.ts). */
+  private readonly journal: Journal | undefined;
 
   /** @internal */
   constructor(host: SessionHost, record: SessionRecord, identity: Identity) {
@@ -161,6 +168,32 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     this.id = record.id;
     this.record = record;
     this._identity = identity;
+    const sync = host.store.sync;
+    if (sync) {
+      const owner = {
+        journalAdvanced: () => this.journalAdvanced(),
+        // Another server took the session over: let the client reconnect (to it, behind a load balancer).
+        journalRefused: () => this.link?.close(CloseCode.SERVICE_RESTART, 'session moved to another server; retry=100-1000'),
+        reportError: (error: unknown) => host.reportError(error),
+      };
+      this.journal = new Journal(owner, record, (r, from) => sync.call(host.store, r, from));
+    }
+  }
+
+  /** Last server seq the socket may carry: all of them, or only the durable ones. */
+  private visibleSent(): number {
+    return this.journal ? Math.min(this.journal.sent, this.record.sent) : this.record.sent;
+  }
+
+  /** Highest client seq an ack may cover: handled, and durable with a write-through store. */
+  private ackable(): number {
+    return this.journal ? Math.min(this.journal.handled, this.record.handled) : this.record.handled;
+  }
+
+  /** The journal made more durable: write and acknowledge it. */
+  private journalAdvanced(): void {
+    this.scheduleAck();
+    this.scheduleFlush();
   }
 
   /** What `authenticate` returned for this session's sockets (`null` without `authenticate`). */
@@ -222,6 +255,7 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     r.replayBytes += bytes;
     this.host.metrics.messagesOut++;
     if (r.replay.length > limits.replayMaxMessages || r.replayBytes > limits.replayMaxBytes) this.trimReplay();
+    this.journal?.changed();
     this.scheduleFlush();
     return true;
   }
@@ -268,7 +302,8 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
    * retained, so that each nack reaches the client before the ack that covers its seq.
    */
   welcomeAck(): number {
-    const { handled, nacks } = this.record;
+    const { nacks } = this.record;
+    const handled = this.ackable();
     return nacks.length > 0 ? Math.min(handled, nacks[0].seq - 1) : handled;
   }
 
@@ -279,6 +314,8 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     const nacks = this.record.nacks;
     for (const { seq, code, message } of nacks) link.write(encodeControl({ t: 'nack', seq, code, message }));
     if (nacks.length > 0) this.ackDue = true;
+    // With a write-through store, the first write of an adopted session claims it.
+    this.journal?.changed();
     this.scheduleAck();
     this.scheduleFlush();
   }
@@ -322,6 +359,7 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
       expiresAt: Date.now() + this.host.options.session.dedupWindowMs,
     };
     if (this._state === 'ended') return tombstone;
+    this.journal?.stop();
     const link = this.link;
     this._state = 'ended';
     this.dropLink();
@@ -446,6 +484,7 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     // A nack written before message `fence + 1` was read by a client that acked it.
     if (r.nacks.length > 0) r.nacks = r.nacks.filter((n) => n.fence >= ack);
     if (this.nextWrite <= ack) this.nextWrite = ack + 1;
+    this.journal?.changed();
   }
 
   /** One sequenced client message. False if the frame must not be processed further. */
@@ -522,9 +561,26 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
   private deliver(item: InboxItem): Promise<void> | undefined {
     const { seq, entry } = item;
     if (entry.channel !== undefined) {
-      this.reject(seq, 'channels are not enabled on this server');
-      this.settle(seq);
-      return undefined;
+      // A publish: acked once appended (it has its offset), nacked if refused.
+      let published: MaybePromise<void>;
+      try {
+        published = this.host.publish(this, entry.channel, entry.data, seq);
+      } catch (error) {
+        this.reject(seq, error);
+        this.settle(seq);
+        return undefined;
+      }
+      if (!isThenable(published)) {
+        this.settle(seq);
+        return undefined;
+      }
+      return Promise.resolve(published).then(
+        () => this.settle(seq),
+        (error: unknown) => {
+          this.reject(seq, error);
+          this.settle(seq);
+        },
+      );
     }
     const meta: MessageMeta = { seq };
     let pending: PromiseLike<unknown>[] | undefined;
@@ -553,6 +609,7 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     this.inFlight = 0;
     if (this._state === 'ended') return;
     this.record.handled = seq;
+    this.journal?.changed();
     this.scheduleAck();
   }
 
@@ -571,7 +628,7 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
 
   private scheduleAck(): void {
     if (!this.link) return;
-    const unacked = this.record.handled - this.ackSent;
+    const unacked = this.ackable() - this.ackSent;
     if (unacked <= 0) return;
     if (unacked >= ACK_EVERY_MESSAGES || this.ackDue) {
       this.ackDue = true;
@@ -606,20 +663,23 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     const link = this.link;
     if (!link) return;
     const r = this.record;
+    const visible = this.visibleSent();
+    const ack = this.ackable();
     // While waiting for the socket to drain, only acks (and dropped volatiles) move.
-    while (this.drainTimer === undefined && this.nextWrite <= r.sent) {
+    while (this.drainTimer === undefined && this.nextWrite <= visible) {
       if (link.bufferedAmount > HIGH_WATER_BYTES) {
         this.drainTimer = setTimeout(drainCheck, DRAIN_POLL_MS, this);
         break;
       }
-      const start = this.nextWrite - (r.sent - r.replay.length + 1);
-      const entries = r.replay.slice(start, frameEnd(r.replay, start));
-      link.write(encodeData(r.handled, this.nextWrite, entries));
+      const first = r.sent - r.replay.length + 1;
+      const start = this.nextWrite - first;
+      const entries = r.replay.slice(start, Math.min(frameEnd(r.replay, start), visible - first + 1));
+      link.write(encodeData(ack, this.nextWrite, entries));
       if (this.nextWrite <= this.replayUntil) {
         this.host.metrics.replayedMessages += Math.min(this.replayUntil + 1, this.nextWrite + entries.length) - this.nextWrite;
       }
       this.nextWrite += entries.length;
-      this.ackSent = r.handled;
+      this.ackSent = ack;
       if (this.link !== link) return;
     }
     const volatile = this.volatileQueue;
@@ -634,13 +694,13 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
         }
       }
     }
-    if (this.ackDue && r.handled > this.ackSent) {
+    if (this.ackDue && ack > this.ackSent) {
       // Acks are tiny and free the client's outbox: they go out even under backpressure.
-      link.write(encodeAck(r.handled));
-      this.ackSent = r.handled;
+      link.write(encodeAck(ack));
+      this.ackSent = ack;
     }
     this.ackDue = false;
-    if (this.ackTimer !== undefined && this.ackSent >= r.handled) {
+    if (this.ackTimer !== undefined && this.ackSent >= ack) {
       clearTimeout(this.ackTimer);
       this.ackTimer = undefined;
     }

@@ -1,4 +1,5 @@
 import type { Payload } from '@continuum/protocol';
+import type { ChannelLog, HistoryLimits } from './channels.js';
 
 /** A value or a promise of it: the in-memory store answers synchronously, a Redis store cannot. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -88,6 +89,23 @@ export interface SessionStore {
   setTombstone(tombstone: Tombstone): MaybePromise<void>;
   /** Called by `server.close()` for a store the server created itself. */
   close?(): MaybePromise<void>;
+  /**
+   * Channel offsets, history and cross-node fan-out (e.g. Redis Streams + pub/sub). Each
+   * server calls it once at startup with its history limits and closes the log on
+   * `server.close()`. Without it, channels live in the server's memory.
+   */
+  channelLog?(limits: HistoryLimits): ChannelLog;
+  /**
+   * Write-through (optional; e.g. Redis). Makes durable the session's counters and its
+   * server→client messages from seq `fromSeq` on (those still in `record.replay`; the
+   * store skips seqs it already has and drops those below the first kept one). With it,
+   * the server writes a message to the socket only after a sync covering it resolved, and
+   * acknowledges a client message only after its `handled` was synced, so a server that
+   * dies loses nothing its clients have seen or been told, and another server sharing the
+   * store resumes the session. Read the record synchronously: it changes after the call.
+   * At most one call per session is in flight; a rejection is reported and retried.
+   */
+  sync?(record: SessionRecord, fromSeq: number): Promise<void>;
 }
 
 /** Options of {@link createMemoryStore}. */

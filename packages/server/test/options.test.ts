@@ -17,6 +17,14 @@ test.each([
   [{ port: 0, session: { replayMaxMessages: 0 } }, RangeError, /session.replayMaxMessages/],
   [{ port: 0, store: {} }, TypeError, /store must implement SessionStore \(missing getSession\)/],
   [{ port: 0, server: {} }, TypeError, /server must be an http.Server/],
+  [{ port: 0, refreshLeadMs: -1 }, RangeError, /refreshLeadMs/],
+  [{ port: 0, limits: 5 }, TypeError, /limits must be an object/],
+  [{ port: 0, limits: { messagesPerSec: 5 } }, TypeError, /unknown option "limits.messagesPerSec"/],
+  [{ port: 0, limits: { messagesPerSecond: 0 } }, RangeError, /limits.messagesPerSecond must be at least 1/],
+  [{ port: 0, limits: { bytesPerSecond: 1.5 } }, TypeError, /limits.bytesPerSecond must be a positive integer or Infinity/],
+  [{ port: 0, limits: { sessionsPerIdentity: '10' } }, TypeError, /limits.sessionsPerIdentity/],
+  [{ port: 0, limits: { concurrentHandshakes: NaN } }, TypeError, /limits.concurrentHandshakes/],
+  [{ port: 0, perMessageDeflate: 'yes' }, TypeError, /perMessageDeflate must be a boolean/],
 ])('createServer(%j) throws %s', async (options, type, message) => {
   const attempt = createServer(options as never);
   await expect(attempt).rejects.toThrow(type);
@@ -30,8 +38,17 @@ test('the defaults are the documented ones', () => {
     pingMs: 25_000,
     heartbeatTimeoutMs: 10_000,
     handshakeTimeoutMs: 10_000,
+    refreshLeadMs: 30_000,
     session: { ttlMs: 120_000, replayMaxMessages: 10_000, replayMaxBytes: 8_388_608, dedupWindowMs: 600_000 },
+    limits: { messagesPerSecond: 1000, bytesPerSecond: 4_194_304, sessionsPerIdentity: 100, concurrentHandshakes: 1000 },
+    perMessageDeflate: false,
+    channels: { historyMaxMessages: 1000, historyMaxAgeMs: 300_000, maxSubscriptionsPerSession: 100 },
   });
+});
+
+test('Infinity turns a limit off', async () => {
+  const server = await createServer({ host: '127.0.0.1', port: 0, limits: { messagesPerSecond: Infinity } });
+  await server.close();
 });
 
 test('a port already in use rejects, and leaves nothing running', async () => {

@@ -4,7 +4,13 @@
 import { STATUS_CODES, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SUBPROTOCOL } from '@continuum/protocol';
-import { WebSocketServer, type ServerOptions as WsServerOptions, type WebSocket } from 'ws';
+import {
+  WebSocketServer,
+  type PerMessageDeflateOptions,
+  type ServerOptions as WsServerOptions,
+  type WebSocket,
+} from 'ws';
+import { HANDSHAKES_RETRY_AFTER_S } from '../limits.js';
 import type { Transport } from '../connection.js';
 import type { Hub } from '../hub.js';
 
@@ -20,6 +26,8 @@ export interface WsBindingOptions {
   maxPayload: number;
   /** Whether this server created the http.Server, so every upgrade is its to answer. */
   ownServer: boolean;
+  /** `ws`'s permessage-deflate option; false unless the app opted in. */
+  perMessageDeflate: boolean | PerMessageDeflateOptions;
 }
 
 /** A `ws` binding attached to an http.Server. */
@@ -80,9 +88,9 @@ export function bindWs(http: HttpServer, hub: Hub<any>, options: WsBindingOption
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayload,
-    // Our frames are small batches of app data; compression costs CPU and memory per
-    // socket (zlib contexts) for little gain. Apps that want it can compress payloads.
-    perMessageDeflate: false,
+    // Off unless the app opts in: compression costs CPU and memory per socket (zlib
+    // contexts) for little gain on small batches of app data.
+    perMessageDeflate: options.perMessageDeflate,
     clientTracking: false,
     // Select continuum.v1 when offered. A client that offers nothing is still accepted
     // (curl, wscat, debugging); its hello's version decides.
@@ -128,6 +136,14 @@ export function bindWs(http: HttpServer, hub: Hub<any>, options: WsBindingOption
       // Before the upgrade: a cross-site page must not even get a socket.
       hub.metrics.handshakeFailed('origin');
       refuseUpgrade(socket, 403);
+      return;
+    }
+    if (!hub.admitsHandshake()) {
+      // Before the upgrade, the cheapest refusal in a reconnect storm. Browsers see it as
+      // 1006 and the clients spread their next attempt; Node clients see the 503.
+      hub.metrics.handshakeFailed('overloaded');
+      hub.metrics.limitReached('handshakes');
+      refuseUpgrade(socket, 503, { 'Retry-After': String(HANDSHAKES_RETRY_AFTER_S) });
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request));
