@@ -14,13 +14,15 @@ export interface LimitsOptions {
    * holds one second's worth, so bursts up to this many pass at once. Over it the socket
    * is closed with 4429 and a retry hint; the session survives, and the client resumes
    * and re-sends what the server had not received, so nothing is lost.
-   * @default 1000
+   * Generous by default: batching lets one client move hundreds of thousands of small
+   * messages a second, and a resume re-sends a backlog in one burst.
+   * @default 10000
    */
   messagesPerSecond?: number;
   /**
    * Client bytes per second per session (WebSocket payload bytes, every frame counts).
    * A token bucket like `messagesPerSecond`, with the same consequence.
-   * @default 4194304 (4 MiB)
+   * @default 16777216 (16 MiB)
    */
   bytesPerSecond?: number;
   /**
@@ -45,8 +47,8 @@ export type ResolvedLimits = Required<LimitsOptions>;
 
 /** The defaults of {@link LimitsOptions}. */
 export const LIMIT_DEFAULTS = {
-  messagesPerSecond: 1000,
-  bytesPerSecond: 4 * 1024 * 1024,
+  messagesPerSecond: 10_000,
+  bytesPerSecond: 16 * 1024 * 1024,
   sessionsPerIdentity: 100,
   concurrentHandshakes: 1000,
 } as const;

@@ -360,6 +360,9 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     };
     if (this._state === 'ended') return tombstone;
     this.journal?.stop();
+    // What the app sent in this turn goes out before the close frame (a close
+    // right after send() must not swallow the message).
+    if (this.link && this.flushQueued) this.flush();
     const link = this.link;
     this._state = 'ended';
     this.dropLink();
