@@ -70,7 +70,7 @@ test('7. background tab: throttled timers cause no reconnect, nothing is lost', 
       type: 'throttling',
       description: `hidden ${Math.round(hiddenMs)} ms: ${ticks.length} ticks of a 100 ms interval (unthrottled ≈ ${Math.round(hiddenMs / 100)}), longest gap ${Math.round(longestGap)} ms; watchdog ${deadAfterMs} ms`,
     });
-    expect(hiddenMs).toBeGreaterThan(3500);
+    expect(hiddenMs, "hidden long enough for several throttled periods").toBeGreaterThan(3000);
     expect(ticks.length, 'a 100 ms interval fired at most about once a second').toBeLessThanOrEqual(Math.ceil(hiddenMs / 1000) + 1);
     expect(longestGap, 'timers fired later than the watchdog period').toBeGreaterThan(deadAfterMs);
 
