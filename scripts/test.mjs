@@ -236,6 +236,7 @@ step('example', 'e. examples in smoke mode: node-echo, node-worker, bundler-app,
     { name: 'example node-worker', main: 'examples/node-worker/worker.mjs' },
     { name: 'example bundler-app', main: 'examples/bundler-app/serve.mjs', build: 'examples/bundler-app' },
     { name: 'example demo', main: 'examples/demo/server.mjs', proxyPort: true },
+    { name: 'example chat-cluster', main: 'examples/chat-cluster/cluster.mjs' },
   ];
   for (const { name, main, proxyPort, build } of examples) {
     if (!existsSync(main)) {
