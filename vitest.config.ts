@@ -7,6 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@continuum/source', 'node', 'import', 'default'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
+    setupFiles: ['./vitest.setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

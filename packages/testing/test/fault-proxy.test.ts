@@ -298,7 +298,7 @@ describe('FaultProxy', () => {
     await proxy.close();
 
     // Sockets finish closing on their own turn; under load that can take a few.
-    await vi.waitFor(() => expect(activeResources()).toEqual(before));
+    await vi.waitFor(() => expect(activeResources()).toEqual(before), { timeout: 10_000 });
     expect(proxy.connections).toBe(0);
     expect(proxy.stats()).toMatchObject({ accepted: 1, refused: 0, cuts: 0, resets: 0 });
     await expect(failedConnect(proxy.url)).resolves.toMatchObject({ code: 'ECONNREFUSED' });
