@@ -9,6 +9,7 @@
 //                           and demo (what `pnpm start` runs) each check themselves
 //   f. publint --strict     in each publishable packages/* dir
 //   g. attw --pack .        in each publishable packages/* dir
+//   h0. bench smoke         pnpm bench --quick (harness only; no figure asserted)
 //   h. size budget          size-limit (.size-limit.json), min + gzip -9
 //   h2. API reference      typedoc builds docs/api (`pnpm run docs`)
 //   i. browser e2e          Playwright, only once e2e/playwright.config.ts exists
@@ -291,6 +292,14 @@ step('attw', 'g. attw --pack . (each publishable package)', async () => {
     });
     record(name, ok(r) ? 1 : 0, ok(r) ? 0 : 1);
   }
+});
+
+step('bench', 'h0. benchmark harness smoke: pnpm bench --quick (figures are never asserted)', async () => {
+  // The benchmark issue: CI runs the quick bench only to prove the harness works.
+  // It writes bench/results/quick/ (gitignored), never BENCHMARKS.md.
+  if (!existsSync('bench/run.sh')) return record('bench --quick', 0, 1, 'bench/run.sh missing');
+  const r = await run('bash', ['bench/run.sh', '--quick'], { timeoutMs: 5 * MIN });
+  record('bench --quick', ok(r) ? 1 : 0, ok(r) ? 0 : 1, ok(r) ? '' : `exit ${r.code}${r.timedOut ? ', timed out' : ''}`);
 });
 
 step('size', 'h. size budget: size-limit (.size-limit.json), min + gzip -9', async () => {
