@@ -68,7 +68,7 @@ function targets(r) {
   const fanN = (r.meta.params.sessions.n).toLocaleString('en-US');
   if (pub)
     add(`Publication fan-out to ${fanN}, last receive, ≤ 1.5× raw ws broadcast (CONTRACT)`, ratiosX(r.sessions?.idle, 'continuum', (s) => s.publicationFanoutMs, 'ws', (s) => s.fanoutMs), (v) => v <= 1.5, limits.fanout);
-  add(`Per-session send() to ${fanN} sessions, last receive, vs raw ws broadcast (no target; reference)`, ratios(r.sessions?.idle, 'continuum', (s) => s.fanoutMs), () => true, limits.fanoutSend);
+  add(`Per-session send() to ${fanN} sessions, last receive, vs raw ws broadcast (no target; reference)`, ratios(r.sessions?.idle, 'continuum', (s) => s.fanoutMs), () => 'reference', limits.fanoutSend);
   const b = Object.fromEntries((r.bundle?.entries ?? []).map((e) => [e.id, e]));
   const kb = (e) => (e?.gzip == null ? undefined : { median: e.gzip / 1024, min: e.gzip / 1024, max: e.gzip / 1024, n: 1 });
   add('Full IIFE ≤ 4 KiB min+gzip (goal; CI gate 6 KiB)', kb(b['continuum-iife']), (v) => v <= 4, limits.bundleIife, ' KiB');
@@ -209,9 +209,12 @@ function markdown(r, svgRelative) {
   );
   L.push('');
   L.push(
-    `Every figure is the **median over ${m.reps} interleaved repetition(s)** with the spread (min–max) in parentheses; stacks run in a rotated order in each repetition, each end of a stack in its own process (${m.pinned}). Ratios are computed **per repetition against raw \`ws\` measured in that same repetition**, then summarized, so machine drift cancels out. Targets are judged on the median (p50), p99 is reported. Run time: ${m.durationS ?? '?'} s.`,
+    `Every figure is the **median over ${m.reps} interleaved repetition(s)** with the spread (min–max) in parentheses. Each end of a stack runs in its own process (${m.pinned}); in the throughput and latency phase every stack's pair of processes stays up through a repetition and each test runs on every stack back to back, in an order rotated per test and repetition, so the figures compared in a ratio were taken seconds apart. Ratios are computed **per repetition against raw \`ws\` measured in that same repetition**, then summarized. Targets are judged on the median (p50); p99 is reported. Run time: ${m.durationS ?? '?'} s.`,
   );
   L.push('');
+  const short = Object.entries(m.repsDone ?? {}).filter(([, n]) => n < m.reps);
+  if (short.length) L.push(`Repetitions done where fewer than ${m.reps} fitted in the run's time budget: ${short.map(([p, n]) => `${p} ${n}`).join(', ')}.`, '');
+  if (m.loadavg) L.push(`Load average (1, 5, 15 min) at the start: ${m.loadavg.start?.join(', ')}; at the end: ${m.loadavg.end?.join(', ') ?? '—'} (2 cores; the bench itself keeps ~2 busy).`, '');
   L.push('## Machine and versions');
   L.push('');
   L.push('| | |');
@@ -235,7 +238,7 @@ function markdown(r, svgRelative) {
   L.push('| target | measured (median, spread) | status | what limits it |');
   L.push('|---|---|---|---|');
   const T = targets(r);
-  for (const t of T) L.push(`| ${t.name} | ${t.value} | ${t.met == null ? 'not measured' : t.met ? '✅ met' : '❌ missed'} | ${t.limit?.short ?? ''} |`);
+  for (const t of T) L.push(`| ${t.name} | ${t.value} | ${t.met == null ? 'not measured' : t.met === 'reference' ? 'reference' : t.met ? '✅ met' : '❌ missed'} | ${t.limit?.short ?? ''} |`);
   L.push('| Chromium page, 100,000 small sends ≥ 2× a plain browser WebSocket (issue 10) | not measured here | — | needs Playwright; this suite runs Node clients only |');
   L.push('');
   L.push(`![throughput and latency ratios per stack](${svgRelative})`);
@@ -355,7 +358,7 @@ function markdown(r, svgRelative) {
     L.push('## 6. Resume cost (FaultProxy from `@continuum/testing`)');
     L.push('');
     L.push(
-      `The server pushes 64 B messages carrying a counter (same backpressure rules as above) through a FaultProxy that lives in the client process. **cut → message**: \`proxy.cut()\` (FIN both ways), then the time until the first message that arrives on a new connection — for Continuum that is the first replayed message of the resumed session (${m.params.resume.cuts} cuts per repetition, median). Every stack's reconnect delay is set to zero here (Continuum \`backoff.spreadMs/fastMs/initialMs: 0\`, reconnecting-websocket/partysocket \`minReconnectionDelay: 0\`, socket.io \`reconnectionDelay: 0\`): this measures the mechanism, not the policy. With Continuum's defaults a server-side close waits a uniform 0–5 s first (storm protection, metric 7). **Under cuts**: messages/s delivered over ${m.params.resume.cutMs / 1000} s while the link is cut every ${m.params.resume.everyMs} ms; ratio against raw ws through the same proxy without cuts; lost and duplicated counted from the counters the messages carry.`,
+      `The server pushes 64 B messages carrying a counter (same backpressure rules as above) through a FaultProxy that lives in the client process. **cut → message**: \`proxy.cut()\` (FIN both ways), then the time until the first message that arrives on a new connection — for Continuum that is the first replayed message of the resumed session (${m.params.resume.cuts} cuts per repetition, median). Every stack's reconnect delay is set to zero here (Continuum \`backoff.spreadMs/fastMs/initialMs: 0\`, reconnecting-websocket/partysocket \`minReconnectionDelay: 0\`, socket.io \`reconnectionDelay: 1\` (its smallest: it reads \`reconnectionDelay || 1000\`)): this measures the mechanism, not the policy. With Continuum's defaults a server-side close waits a uniform 0–5 s first (storm protection, metric 7). **Under cuts**: messages/s delivered over ${m.params.resume.cutMs / 1000} s while the link is cut every ${m.params.resume.everyMs} ms; ratio against raw ws through the same proxy without cuts; lost and duplicated counted from the counters the messages carry.`,
     );
     L.push('');
     L.push('| stack | cut → message ms | messages/s under cuts | ratio to raw ws (no cuts) | cuts | lost | duplicated |');
