@@ -6,24 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type ContinuumServer, type Session } from '@continuum/server';
 import { FaultProxy } from '@continuum/testing';
 import { Client } from '@continuum/node';
+// mulberry32, seeded, shared with the core tests: a failing run replays with CHAOS_SEED.
+import { seeded as prng } from '../../../core/test/helpers/fake-server.js';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261127);
 const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 100_000);
 const TIME_LIMIT_MS = 150_000;
 /** Both streams are paced over this long, so the faults hit the whole exchange (~70 of them). */
 const DURATION_MS = Number(process.env.CHAOS_DURATION_MS ?? 20_000);
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with CHAOS_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Message i: mostly short text, every 97th binary (up to 64 KiB), every 1000th large text. */
 function makeMessage(i: number, random: () => number): string | Uint8Array {
