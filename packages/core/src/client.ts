@@ -5,6 +5,7 @@ import {
   CloseCode,
   ContinuumError,
   FrameKind,
+  Limits,
   PROTOCOL_VERSION,
   ProtocolViolation,
   SUBPROTOCOL,
@@ -449,14 +450,25 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     this.flushQueued = false;
     const transport = this.link.transport;
     if (!transport || !this.ready) return;
+    const maxEntries = this.options.batch ? MAX_BATCH_ENTRIES : 1;
+    const batchBytes = Math.min(this.frameBudget, Limits.batchTargetBytes);
     if (this.volatileQueue.length > 0) {
       const queue = this.volatileQueue;
       this.volatileQueue = [];
-      this.write(transport, encodeVolatile(queue.map((v) => v.entry)), queue.length);
+      for (let start = 0; start < queue.length; ) {
+        // Text counted at 3 bytes per UTF-16 unit: an upper bound, no encoding pass.
+        let end = start;
+        for (let bytes = 16; end < queue.length && end - start < maxEntries; end++) {
+          const data = queue[end].entry.data;
+          bytes += (typeof data === 'string' ? data.length * 3 : data.length) + 8;
+          if (end > start && bytes > batchBytes) break;
+        }
+        this.write(transport, encodeVolatile(queue.slice(start, end).map((v) => v.entry)), end - start);
+        start = end;
+      }
       for (const v of queue) v.resolve();
     }
     const outbox = this.outbox;
-    const maxEntries = this.options.batch ? MAX_BATCH_ENTRIES : 1;
     while (outbox.transmitted < outbox.length) {
       if (transport.bufferedAmount > HIGH_WATER_BYTES) {
         this.waitForDrain();
@@ -475,7 +487,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       let firstSeq = 0;
       while (outbox.transmitted < outbox.length && entries.length < maxEntries) {
         const e = outbox.at(outbox.transmitted);
-        if (e.origin || (entries.length > 0 && bytes + e.size + 8 > this.frameBudget)) break;
+        if (e.origin || (entries.length > 0 && bytes + e.size + 8 > batchBytes)) break;
         if (e.seq === 0) e.seq = this.nextSeq++;
         if (entries.length === 0) firstSeq = e.seq;
         entries.push(entryOf(e));

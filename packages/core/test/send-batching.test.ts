@@ -38,8 +38,38 @@ describe('send batching', () => {
     const socket = await server.open();
     void client.send('solo');
     await flush();
-    expect(vi.getTimerCount()).toBeGreaterThanOrEqual(0);
     expect(socket.dataFrames()).toHaveLength(1);
+  });
+
+  it('a batch stops at 64 KiB; a larger message goes alone', async () => {
+    const { server, client } = start();
+    const socket = await server.open();
+    const medium = new Uint8Array(30_000).fill(1);
+    const big = new Uint8Array(100_000).fill(2);
+    for (let i = 0; i < 5; i++) void client.send(medium);
+    void client.send(big);
+    void client.send('after');
+    await flush();
+    const frames = socket.dataFrames().filter((f) => f.kind === FrameKind.DATA);
+    expect(frames.map((f) => (f.kind === FrameKind.DATA ? f.entries.length : 0))).toEqual([2, 2, 1, 1, 1]);
+    expect(frames.map((f) => (f.kind === FrameKind.DATA ? f.firstSeq : 0))).toEqual([1, 3, 5, 6, 7]);
+  });
+
+  it('volatile sends share frames under the same bounds, and batch: false sends each alone', async () => {
+    const batched = start();
+    const a = await batched.server.open();
+    for (let i = 0; i < 3; i++) void batched.client.send(`v${i}`, { volatile: true });
+    for (let i = 0; i < 3; i++) void batched.client.send(new Uint8Array(30_000), { volatile: true });
+    await flush();
+    const sizes = (frames: ReturnType<typeof a.dataFrames>) =>
+      frames.filter((f) => f.kind === FrameKind.VOLATILE).map((f) => (f.kind === FrameKind.VOLATILE ? f.entries.length : 0));
+    expect(sizes(a.dataFrames())).toEqual([5, 1]);
+
+    const single = start({ batch: false });
+    const b = await single.server.open();
+    for (let i = 0; i < 3; i++) void single.client.send(`v${i}`, { volatile: true });
+    await flush();
+    expect(sizes(b.dataFrames())).toEqual([1, 1, 1]);
   });
 
   it('batch: false → one frame per send, seqs still consecutive', async () => {

@@ -111,10 +111,20 @@ class Writer {
   }
 }
 
+/**
+ * Capacity that fits the frame without growing: exact for binary and ASCII text, plus
+ * the headroom `entry()` asks for while it encodes one string in place (3 bytes per
+ * UTF-16 unit), so a frame of ASCII text is never copied to a bigger buffer.
+ */
 function payloadSizeHint(entries: readonly FrameEntry[]): number {
   let size = 16;
-  for (const e of entries) size += 4 + (typeof e.data === 'string' ? e.data.length : e.data.length);
-  return size;
+  let headroom = 0;
+  for (const e of entries) {
+    const data = e.data;
+    size += 4 + data.length + (e.channel === undefined ? 0 : 2 + e.channel.length);
+    if (typeof data === 'string' && data.length * 2 > headroom) headroom = data.length * 2;
+  }
+  return size + headroom + 8;
 }
 
 /** ACK: the sender has received every peer message up to and including `ack`. */

@@ -184,6 +184,13 @@ export const Limits = {
   maxCloseReasonBytes: 123,
   /** Control messages (JSON text frames) are small; anything larger is hostile. */
   maxControlBytes: 65_536,
+  /**
+   * A sender stops adding messages to a batch once it would grow past this many bytes;
+   * a larger message goes alone. Past this size batching saves no syscalls worth the
+   * copy, and a frame above the allocator's mmap threshold (128 KiB in glibc) costs a
+   * fresh zero-filled mapping per frame on both ends.
+   */
+  batchTargetBytes: 65_536,
 } as const;
 
 const CHANNEL_RE = /^[A-Za-z0-9_:.@/=-]{1,200}$/;

@@ -1,6 +1,7 @@
 import {
   CloseCode,
   FrameKind,
+  Limits,
   encodeAck,
   encodeControl,
   encodeData,
@@ -735,7 +736,8 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
 
 /**
  * Where the frame starting at `messages[start]` ends: at most MAX_ENTRIES_PER_FRAME
- * messages and PEER_MAX_FRAME_BYTES, but always at least one message.
+ * messages and the protocol's batch target (well under PEER_MAX_FRAME_BYTES), but always
+ * at least one message.
  */
 function frameEnd(messages: readonly ReplayMessage[], start: number): number {
   const limit = Math.min(messages.length, start + MAX_ENTRIES_PER_FRAME);
@@ -743,7 +745,7 @@ function frameEnd(messages: readonly ReplayMessage[], start: number): number {
   let size = FRAME_OVERHEAD_BYTES;
   while (end < limit) {
     size += messages[end].bytes + ENTRY_OVERHEAD_BYTES;
-    if (end > start && size > PEER_MAX_FRAME_BYTES) break;
+    if (end > start && size > Limits.batchTargetBytes) break;
     end++;
   }
   return end;

@@ -26,13 +26,17 @@ test('a batch is cut at 4096 messages per frame', async () => {
   expect(client.frames(FrameKind.DATA).map((f) => f.entries.length)).toEqual([4096, 4096, 1808]);
 });
 
-test('a batch is cut so that no frame exceeds the client limit of 1 MiB', async () => {
+test('a batch is cut at the 64 KiB batch target; a larger message goes alone', async () => {
   const { client, session: s } = await oneSession();
-  const big = 'y'.repeat(400_000);
-  for (let i = 0; i < 5; i++) s.send(big);
+  const medium = 'y'.repeat(30_000);
+  for (let i = 0; i < 5; i++) s.send(medium);
   await client.waitDelivered(5);
-  const frames = client.frames(FrameKind.DATA);
-  expect(frames.map((f) => f.entries.length)).toEqual([2, 2, 1]);
+  expect(client.frames(FrameKind.DATA).map((f) => f.entries.length)).toEqual([2, 2, 1]);
+  const big = 'z'.repeat(400_000);
+  for (let i = 0; i < 3; i++) s.send(big);
+  await client.waitDelivered(8);
+  expect(client.frames(FrameKind.DATA).map((f) => f.entries.length)).toEqual([2, 2, 1, 1, 1, 1]);
+  expect(client.delivered.map((d) => d.data)).toEqual([...Array(5).fill(medium), ...Array(3).fill(big)]);
 });
 
 test('sends in different turns are different frames (flushed at the end of each turn, no timer)', async () => {
