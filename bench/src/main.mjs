@@ -27,9 +27,11 @@ const flag = (name) => argv.includes(`--${name}`);
 const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 const quick = flag('quick');
-const outDir = quick ? join(benchDir, 'results', 'quick') : join(benchDir, 'results');
-const jsonPath = join(outDir, quick ? 'quick.json' : 'latest.json');
-const mdPath = quick ? join(outDir, 'BENCHMARKS.md') : join(repoRoot, 'BENCHMARKS.md');
+// --out=DIR keeps an experiment's figures (JSON, report, chart) out of the checked-in ones.
+const customOut = option('out');
+const outDir = customOut ? resolve(customOut) : quick ? join(benchDir, 'results', 'quick') : join(benchDir, 'results');
+const jsonPath = join(outDir, quick || customOut ? 'quick.json' : 'latest.json');
+const mdPath = quick || customOut ? join(outDir, 'BENCHMARKS.md') : join(repoRoot, 'BENCHMARKS.md');
 const svgPath = join(outDir, 'chart.svg');
 
 if (flag('report')) {
