@@ -530,7 +530,8 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       this.queueFlush();
       return;
     }
-    if (this.cancelAckTimer) return;
+    // A queued flush ends with the ack (in its DATA frame or alone): no timer needed.
+    if (this.cancelAckTimer || this.flushQueued) return;
     this.cancelAckTimer = this.scope.timeout(() => {
       this.cancelAckTimer = undefined;
       const transport = this.link.transport;

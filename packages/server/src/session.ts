@@ -637,7 +637,9 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     if (unacked >= ACK_EVERY_MESSAGES || this.ackDue) {
       this.ackDue = true;
       this.scheduleFlush();
-    } else if (this.ackTimer === undefined) {
+    } else if (this.ackTimer === undefined && !this.flushQueued) {
+      // With a flush queued (the handler answered), the ack rides in that frame, or the
+      // flush arms this timer if it could not write: no timer per echoed message.
       this.ackTimer = setTimeout(ackTimeout, ACK_DELAY_MS, this);
     }
   }
@@ -707,6 +709,8 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     if (this.ackTimer !== undefined && this.ackSent >= ack) {
       clearTimeout(this.ackTimer);
       this.ackTimer = undefined;
+    } else if (this.ackTimer === undefined && this.ackSent < ack && this.link === link) {
+      this.ackTimer = setTimeout(ackTimeout, ACK_DELAY_MS, this);
     }
   }
 
