@@ -5,6 +5,7 @@
 // also carries publications between nodes.
 import { randomBytes } from 'node:crypto';
 import {
+  CloseCode,
   Limits,
   encodeControl,
   encodePublication,
@@ -64,6 +65,15 @@ export interface ChannelOptions {
    * @default 100
    */
   maxSubscriptionsPerSession?: number;
+  /**
+   * Bytes a subscriber's socket may hold unsent before the server gives up on it: the
+   * socket is destroyed (the session's `close` event says 1013, try again later). Publications are not queued per
+   * subscriber anywhere else, so without this bound one slow reader of a busy channel
+   * grows the server's memory without limit. The client reconnects and re-subscribes
+   * from its last offset: history fills the gap, or the subscription reports it.
+   * @default 8388608 (8 MiB)
+   */
+  maxBufferedBytes?: number;
 }
 
 /** The channel defaults, in one place. */
@@ -71,6 +81,7 @@ export const CHANNEL_DEFAULTS = {
   historyMaxMessages: 1000,
   historyMaxAgeMs: 300_000,
   maxSubscriptionsPerSession: 100,
+  maxBufferedBytes: 8 * 1024 * 1024,
 } as const;
 
 const CHANNEL_KEYS = new Set(Object.keys(CHANNEL_DEFAULTS));
@@ -99,6 +110,7 @@ export function resolveChannelOptions(value: unknown): Required<ChannelOptions> 
     historyMaxMessages: int('historyMaxMessages', 0, 10_000_000),
     historyMaxAgeMs: int('historyMaxAgeMs', 0, 2 ** 31 - 1),
     maxSubscriptionsPerSession: int('maxSubscriptionsPerSession', 1, 1_000_000),
+    maxBufferedBytes: int('maxBufferedBytes', 65_536, 2 ** 40),
   };
 }
 
@@ -595,7 +607,14 @@ export class Channels<Identity> implements ChannelStats {
     // sees the epoch change and re-subscribes, which reports the gap.
     if (p.epoch === sub.epoch && p.offset <= sub.last) return frame;
     frame ??= encodePublication(p.channel, p.epoch, p.offset, [{ data: p.data }]);
-    sub.connection.write(frame);
+    const connection = sub.connection;
+    if (connection.bufferedAmount > this.hub.options.channels.maxBufferedBytes) {
+      // Destroyed, not closed: a close frame would queue behind the megabytes this reader
+      // is not reading. The session's 'close' event carries the code and reason.
+      connection.terminate(CloseCode.TRY_AGAIN_LATER, 'slow subscriber: publications piled up unsent');
+      return frame;
+    }
+    connection.write(frame);
     sub.epoch = p.epoch;
     sub.last = p.offset;
     return frame;

@@ -42,7 +42,7 @@ test('the defaults are the documented ones', () => {
     session: { ttlMs: 120_000, replayMaxMessages: 10_000, replayMaxBytes: 8_388_608, dedupWindowMs: 600_000 },
     limits: { messagesPerSecond: 10_000, bytesPerSecond: 16_777_216, sessionsPerIdentity: 100, concurrentHandshakes: 1000 },
     perMessageDeflate: false,
-    channels: { historyMaxMessages: 1000, historyMaxAgeMs: 300_000, maxSubscriptionsPerSession: 100 },
+    channels: { historyMaxMessages: 1000, historyMaxAgeMs: 300_000, maxSubscriptionsPerSession: 100, maxBufferedBytes: 8 * 1024 * 1024 },
   });
 });
 
