@@ -13,10 +13,12 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync,
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SIZES, sleep, summarize, withTimeout } from './common.mjs';
+import { createHash } from 'node:crypto';
+import { HIGH_WATER_BYTES, SIZES, sleep, summarize, windowFor, withTimeout } from './common.mjs';
 import { ALL_STACKS, DEFLATE_STACKS, STACKS } from './stacks.mjs';
 import { measureBundles } from './bundle.mjs';
 import { summarizeProfiles } from './profile.mjs';
+import { BROWSER_STACKS, chromiumArgs, chromiumCpu, chromiumPath, launchChromium, openUninstrumented, startPageServer, waitQuiet } from './browser.mjs';
 import { writeReport } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,6 +52,7 @@ const P = quick
       sessions: { n: 100, procs: 2, fanouts: 2 },
       resume: { cuts: 1, gapMs: 60, waitMs: 5000, cutMs: 400, everyMs: 200 },
       storm: { n: 60, procs: 2, timeLimitMs: 15_000 },
+      browser: { n: 10_000, timeLimitMs: 20_000 },
     }
   : {
       reps: 5,
@@ -59,6 +62,7 @@ const P = quick
       sessions: { n: 10_000, procs: 4, fanouts: 5 },
       resume: { cuts: 10, gapMs: 150, waitMs: 10_000, cutMs: 3000, everyMs: 200 },
       storm: { n: 2000, procs: 4, timeLimitMs: 40_000 },
+      browser: { n: 100_000, timeLimitMs: 60_000 },
     };
 const reps = Number(option('reps') ?? P.reps);
 /**
@@ -68,7 +72,7 @@ const reps = Number(option('reps') ?? P.reps);
  * the repetitions done are recorded per phase and shown in BENCHMARKS.md.
  */
 const RUN_BUDGET_S = 24 * 60;
-const MIN_PHASE_S = { bundle: 15, throughput: 90, memory: 50, sessions: 60, resume: 40, storm: 20, profile: 60 };
+const MIN_PHASE_S = { bundle: 15, throughput: 90, memory: 50, sessions: 60, resume: 40, storm: 20, browser: 30, profile: 60 };
 const phaseStart = {};
 function withinBudget(phase, rep) {
   if (rep === 0 || quick) return true;
@@ -86,7 +90,7 @@ const onlyStacks = option('stacks')?.split(',');
 const pick = (list) => (onlyStacks ? list.filter((s) => onlyStacks.includes(s)) : list);
 /** The smoke covers every adapter in the throughput phase and a few stacks elsewhere. */
 const QUICK_STACKS = { memory: ['ws', 'continuum-rws', 'continuum'], resume: ['ws', 'socketio', 'continuum'] };
-const ALL_PHASES = ['bundle', 'throughput', 'memory', 'sessions', 'resume', 'storm', 'profile'];
+const ALL_PHASES = ['bundle', 'throughput', 'memory', 'sessions', 'resume', 'storm', 'browser', 'profile'];
 const phases = option('only')?.split(',') ?? ALL_PHASES.filter((p) => !(quick && p === 'profile'));
 for (const p of phases) if (!ALL_PHASES.includes(p)) throw new Error(`unknown phase ${p}; known: ${ALL_PHASES.join(', ')}`);
 
@@ -217,6 +221,7 @@ const results = {
   bundle: null,
   resume: {},
   storm: null,
+  browser: null,
   profile: null,
   heap: null,
   errors,
@@ -589,6 +594,165 @@ async function phaseStorm() {
   results.storm = { samples };
 }
 
+// ---- phase: a Chromium page sending small messages (issue 10) ----------------------------
+
+/**
+ * Debian's Chromium (Playwright's `executablePath`, never a downloaded browser) loads a
+ * page that opens one connection and sends `n` 64 B text messages as fast as the stack's
+ * backpressure allows; the server (its own process, on the server core) counts them and
+ * replies once all arrived, with its receive time of the first and the last. The figure
+ * is n ÷ (server's last receive − page's first send), both `Date.now()` (the system
+ * clock; 1 ms resolution). Stacks are interleaved per repetition, each run in a fresh
+ * browser context (a fresh renderer).
+ * `--browser-pages=playwright` opens the pages through Playwright's page API instead
+ * (DevTools Network domain on: every WebSocket frame becomes a CDP event; debugging only).
+ */
+async function phaseBrowser() {
+  phaseStart['browser'] = Date.now();
+  const B = P.browser;
+  const stacks = pick(Object.keys(BROWSER_STACKS));
+  const viaPlaywright = option('browser-pages') === 'playwright';
+  // The script-tag build; the drop-in ReconnectingWebSocket is in it or, when the
+  // package ships it as its own script, in reconnecting-websocket.min.js.
+  const dist = join(repoRoot, 'packages', 'browser', 'dist');
+  const scripts = [join(dist, 'continuum.min.js'), join(dist, 'reconnecting-websocket.min.js')].filter((f, i) => i === 0 || existsSync(f));
+  const out = { meta: {}, sends: {}, skipped: {} };
+  results.browser = out;
+  const site = await startPageServer(scripts);
+  let browser;
+  try {
+    log(`[${elapsed()}] browser: Chromium page, ${B.n.toLocaleString('en-US')} × 64 B sends (${chromiumPath})`);
+    browser = await launchChromium();
+    const cdp = await browser.newBrowserCDPSession();
+    const hash = createHash('sha256');
+    for (const f of scripts) hash.update(readFileSync(f));
+    out.meta = {
+      chromium: browser.version(),
+      chromiumPath,
+      chromiumArgs,
+      playwright: JSON.parse(readFileSync(join(realpathSync(join(benchDir, 'node_modules', 'playwright')), 'package.json'), 'utf8')).version,
+      pages: viaPlaywright ? 'Playwright page API (DevTools Network domain on)' : 'browser-level CDP Target.createTarget in a fresh browser context (no DevTools domain enabled on the page)',
+      n: B.n,
+      bytes: SIZES.text64.bytes,
+      highWaterBytes: HIGH_WATER_BYTES,
+      waitMode: 'timer',
+      continuumWindow: windowFor('text64'),
+      scripts: { files: scripts.map((f) => f.slice(repoRoot.length + 1)), sha256: hash.digest('hex').slice(0, 12) },
+      placement: pin ? `pinned to core ${SERVER_CORE} with taskset; Chromium is not pinned` : 'nothing pinned',
+    };
+    for (let rep = 0; rep < reps; rep++) {
+      if (!withinBudget('browser', rep)) break;
+      repsDone['browser'] = rep + 1;
+      log(`[${elapsed()}] browser sends, repetition ${rep + 1}/${reps}`);
+      const servers = {};
+      try {
+        for (const name of new Set(stacks.map((s) => BROWSER_STACKS[s].server))) servers[name] = new Child('server-proc.mjs', [name], SERVER_CORE);
+        for (const child of Object.values(servers)) child.port = (await child.ready).port;
+        const line = [];
+        for (const stack of rotated(stacks, rep)) {
+          // Let the previous run's renderer and server settle.
+          await sleep(quick ? 50 : 300);
+          try {
+            const r = await browserOnce({ cdp, browser, site, server: servers[BROWSER_STACKS[stack].server], stack, viaPlaywright });
+            if (r.skipped) {
+              out.skipped[stack] = r.skipped;
+              line.push(`${stack} skipped (${r.skipped})`);
+              continue;
+            }
+            push(out, 'sends', stack, { rep, load1: +loadavg()[0].toFixed(2), ...r });
+            line.push(`${stack} ${fmtInt(r.perSec)}/s (${r.ms.toFixed(0)} ms)`);
+          } catch (error) {
+            fail(`browser ${stack} rep ${rep + 1}`, error);
+          }
+        }
+        log(`  ${line.join(' · ')}`);
+      } finally {
+        for (const child of Object.values(servers)) child.kill();
+        await Promise.all(Object.values(servers).map((c) => c.exited()));
+      }
+    }
+  } finally {
+    await browser?.close().catch(() => {});
+    await site.close();
+  }
+}
+
+const fmtInt = (x) => Math.round(x).toLocaleString('en-US');
+
+async function browserOnce({ cdp, browser, site, server, stack, viaPlaywright }) {
+  const B = P.browser;
+  const def = BROWSER_STACKS[stack];
+  await server.call('mode', { mode: 'count-reply', n: B.n });
+  const run = site.expect({
+    stack,
+    url: serverUrl(def.server, server.port),
+    n: B.n,
+    bytes: SIZES.text64.bytes,
+    highWaterBytes: HIGH_WATER_BYTES,
+    window: windowFor('text64'),
+    waitMode: 'timer',
+    timeLimitMs: B.timeLimitMs,
+  });
+  const opened = Date.now();
+  let target;
+  try {
+    if (viaPlaywright) {
+      const context = await browser.newContext();
+      target = { close: () => context.close() };
+      await (await context.newPage()).goto(run.url);
+    } else target = await openUninstrumented(cdp, run.url);
+    // The page asks for "go" once its connection is open; a result first is a failure.
+    const first = await withTimeout(
+      Promise.race([run.ready.then((go) => ({ go })), run.result.then((result) => ({ result }))]),
+      30_000,
+      `browser ${stack}: page load and connect`,
+    );
+    if (first.result) {
+      if (first.result.skip) return { skipped: first.result.error };
+      throw new Error(first.result.error);
+    }
+    const openMs = Date.now() - opened;
+    // The connection is open and the page waits for "go"; Chromium's own start-up work
+    // for the new window has to be over before the clock starts.
+    const settle = await waitQuiet(cdp, { maxMs: quick ? 3000 : 5000 });
+    const [c0, s0] = await Promise.all([chromiumCpu(cdp), server.call('mark')]);
+    first.go();
+    const r = await withTimeout(run.result, B.timeLimitMs + 10_000, `browser ${stack}: ${B.n} sends`);
+    const [c1, s1] = await Promise.all([chromiumCpu(cdp), server.call('mark')]);
+    if (!r.ok) throw new Error(r.error);
+    if (r.reply.count !== B.n) throw new Error(`server reported ${r.reply.count} of ${B.n} messages`);
+    const ms = r.reply.lastAt - r.t0;
+    // Both ends read the system clock (Date.now(), whole ms): a last receive later than
+    // the page got the reply (beyond the two truncations), or not after the first send,
+    // means the clock stepped during the run.
+    if (!(ms > 0) || r.reply.lastAt > r.replyAt + 2) throw new Error(`clocks disagree: first send ${r.t0}, server's last receive ${r.reply.lastAt}, reply received ${r.replyAt} (Date.now())`);
+    const cpu = { renderer: 0, network: 0, browser: 0, other: 0 };
+    for (const [type, seconds] of Object.entries(c1)) {
+      const key = type === 'renderer' || type === 'browser' ? type : type.includes('NetworkService') ? 'network' : 'other';
+      cpu[key] += ((seconds - (c0[type] ?? 0)) * 1e6) / B.n;
+    }
+    cpu.server = (s1.cpu - s0.cpu) / B.n;
+    return {
+      perSec: B.n / (ms / 1000),
+      ms,
+      firstMs: r.reply.firstAt - r.t0,
+      serverSpanMs: r.reply.lastAt - r.reply.firstAt,
+      sendLoopMs: r.sendLoopMs,
+      replyMs: r.replyMs,
+      waits: r.waits,
+      waitMs: r.waitMs,
+      openMs,
+      settleMs: settle.ms,
+      ...(!settle.quiet && { notQuiet: true }),
+      cpuUsPerMsg: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, +v.toFixed(2)])),
+      ...(r.stats.framesOut !== undefined && { framesOut: r.stats.framesOut, messagesPerFrame: r.stats.messagesOut / r.stats.framesOut }),
+    };
+  } finally {
+    run.forget();
+    await target?.close();
+  }
+}
+
 // ---- phase: CPU profile of Continuum's hot paths ---------------------------------------
 
 async function phaseProfile() {
@@ -727,6 +891,7 @@ const PHASES = {
   sessions: phaseSessions,
   resume: phaseResume,
   storm: phaseStorm,
+  browser: phaseBrowser,
   profile: phaseProfile,
 };
 for (const phase of ALL_PHASES) {

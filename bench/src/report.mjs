@@ -76,6 +76,8 @@ function targets(r) {
   const storm = r.storm?.samples ?? [];
   add('Reconnect storm: largest 100 ms bin ≤ 5 % of first attempts (as scheduled)', summarize(storm.map((s) => (s.maxBinShare ?? NaN) * 100)), (v) => v <= 5, limits.storm, ' %');
   add('Reconnect storm: largest 100 ms bin ≤ 5 % of first attempts (as executed on the bench)', summarize(storm.map((s) => (s.maxBinShareExecuted ?? NaN) * 100)), (v) => v <= 5, limits.stormExecuted, ' %');
+  const browserN = (r.browser?.meta?.n ?? r.meta.params?.browser?.n ?? 100_000).toLocaleString('en-US');
+  add(`Chromium page, ${browserN} small sends ≥ 2× a plain browser WebSocket (issue 10)`, ratios(r.browser?.sends, 'continuum', (s) => s.perSec), (v) => v >= 2, limits.browserSends);
   return T;
 }
 
@@ -103,6 +105,7 @@ const LIMIT_TITLES = {
   bundleRws: 'ReconnectingWebSocket bundle size',
   storm: 'Reconnect storm, as scheduled',
   stormExecuted: 'Reconnect storm, as executed',
+  browserSends: 'Chromium page, small sends',
 };
 
 // ---- chart --------------------------------------------------------------------------------
@@ -239,7 +242,6 @@ function markdown(r, svgRelative) {
   L.push('|---|---|---|---|');
   const T = targets(r);
   for (const t of T) L.push(`| ${t.name} | ${t.value} | ${t.met == null ? 'not measured' : t.met === 'reference' ? 'reference' : t.met ? '✅ met' : '❌ missed'} | ${t.limit?.short ?? ''} |`);
-  L.push('| Chromium page, 100,000 small sends ≥ 2× a plain browser WebSocket (issue 10) | not measured here | — | needs Playwright; this suite runs Node clients only |');
   L.push('');
   L.push(`![throughput and latency ratios per stack](${svgRelative})`);
   L.push('');
@@ -409,6 +411,41 @@ function markdown(r, svgRelative) {
     };
     for (let i = 0; i < nBins; i++) L.push(`${String(i * 100).padStart(5)} ms ${bar(mid.bins[i])} | ${bar(ex[i])}`);
     L.push('```');
+    L.push('');
+  }
+
+  // browser
+  const br = r.browser;
+  if (br?.sends && Object.keys(br.sends).length) {
+    const bm = br.meta;
+    const bLabel = { ws: 'plain browser `WebSocket` → ws server', 'continuum-rws': 'Continuum `ReconnectingWebSocket` → ws server', continuum: 'Continuum `Client` → `@continuum/server`' };
+    const bStacks = ['ws', 'continuum-rws', 'continuum'].filter((s) => br.sends[s]?.length);
+    const bReps = Math.max(...bStacks.map((s) => br.sends[s].length));
+    const rerun = m.partialRerun?.phases?.includes('browser') ? m.partialRerun : undefined;
+    L.push(`## 8. Chromium page: ${bm.n.toLocaleString('en-US')} small sends (issue 10)`);
+    L.push('');
+    L.push(
+      `Debian's Chromium ${bm.chromium} (\`${bm.chromiumPath}\`, headless, launched by Playwright ${bm.playwright} with \`executablePath\`; nothing downloaded) loads a page with the script-tag build (${bm.scripts.files.map((f) => `\`${f}\``).join(' + ')}) that opens one connection and sends ${bm.n.toLocaleString('en-US')} text messages of ${bm.bytes} B as fast as backpressure allows. Plain \`WebSocket\` and Continuum's \`ReconnectingWebSocket\`: above ${mib(bm.highWaterBytes, 0)} MiB of \`bufferedAmount\` the loop waits for a 0 ms timer and looks again. Continuum \`Client\` (default options, batching on): at most ${bm.continuumWindow} unacknowledged \`send()\`s (its outbox holds 1,000 by default and rejects the next send with \`OUTBOX_FULL\`), and when the window is full the loop awaits the next acknowledgement. The server (its own process; ${bm.placement}) counts the messages and, once all arrived, replies with its receive time of the first and the last. **messages/s = ${bm.n.toLocaleString('en-US')} ÷ (server's last receive − page's first \`send()\`)**, both read with \`Date.now()\` (the same system clock, 1 ms resolution; \`performance.timeOrigin + performance.now()\` drifts from it by milliseconds on this VM). ${bReps} repetition(s), stacks interleaved in a rotated order; each run in a fresh browser context (a fresh renderer, cold JIT, as a page would be), started once Chromium's processes were quiet. Ratios are per repetition against the plain \`WebSocket\` of the same repetition.${rerun ? ` Measured by \`${rerun.command}\` on ${rerun.date.slice(0, 16).replace('T', ' ')} UTC (merged into this file's other figures).` : ''}`,
+    );
+    L.push('');
+    L.push(
+      `The page is opened over the browser-level CDP session in a browser context Playwright did not create, so Playwright attaches no DevTools domain to it: through Playwright's own page API the Network domain is on, and Chromium then reports every WebSocket frame (payload included) as a \`Network.webSocketFrameSent\` event to the Playwright process — per-frame work that a user's browser does not do, which slowed both stacks in a trial (\`--browser-pages=playwright\` measures that variant).`,
+    );
+    L.push('');
+    const B = (s, f, d = 1) => spread(stat(br.sends, s, f), (v) => fmt(v, d));
+    L.push('| stack | messages/s | ratio to plain WebSocket | first send → last receive, ms | send loop blocked, % of its time | first message at the server after, ms | renderer CPU µs/msg | network service CPU µs/msg | server CPU µs/msg | messages per frame |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const s of bStacks) {
+      L.push(
+        `| ${bLabel[s]} | ${spread(stat(br.sends, s, (x) => x.perSec), fmtInt)} | ${s === 'ws' ? '1.00×' : ratioCell(ratios(br.sends, s, (x) => x.perSec))} | ${B(s, (x) => x.ms, 0)} | ${fmt(stat(br.sends, s, (x) => (100 * (x.waitMs ?? NaN)) / x.sendLoopMs).median, 0)} | ${B(s, (x) => x.firstMs, 0)} | ${fmt(stat(br.sends, s, (x) => x.cpuUsPerMsg.renderer).median, 1)} | ${fmt(stat(br.sends, s, (x) => x.cpuUsPerMsg.network).median, 1)} | ${fmt(stat(br.sends, s, (x) => x.cpuUsPerMsg.server).median, 1)} | ${s === 'continuum' ? fmt(stat(br.sends, s, (x) => x.messagesPerFrame).median, 0) : '1'} |`,
+      );
+    }
+    L.push('');
+    L.push(
+      "Send loop blocked: the share of the page's send loop spent waiting for backpressure to clear (for Continuum this includes encoding each batch, which runs when the loop yields). CPU columns: CPU time of all of Chromium's renderer processes and of its network service process (CDP `SystemInfo.getProcessInfo`, 10 ms ticks), and of the server process, from \"go\" to the page's report, divided by the messages. The renderer's share includes its IO thread, which hands each WebSocket message to the network service.",
+    );
+    const skipped = Object.entries(br.skipped ?? {});
+    if (skipped.length) L.push('', `Not measured in this run: ${skipped.map(([s, why]) => `${bLabel[s] ?? s} (${why})`).join('; ')}.`);
     L.push('');
   }
 

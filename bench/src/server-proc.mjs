@@ -13,6 +13,7 @@ lag.enable();
 
 let mode = { mode: 'idle', size: 'text64', burst: 128 };
 let received = 0;
+let firstAt = 0;
 let pushed = 0;
 let pushing = false;
 let seq = 0;
@@ -33,6 +34,19 @@ const server = await startServer(stack, {
         break;
       case 'echo':
         conn.onMessage((data) => conn.send(data));
+        break;
+      case 'count-reply':
+        // The browser phase: count, and once `n` messages arrived, tell the page when
+        // the first and the last arrived: Date.now(), the system clock the page reads
+        // too (performance.timeOrigin + performance.now() drifts from it by ms in a
+        // long-lived process). Only two clock reads per run.
+        conn.onMessage(() => {
+          if (++received === 1) firstAt = Date.now();
+          if (received === mode.n) {
+            const lastAt = Date.now();
+            conn.send(JSON.stringify({ count: received, firstAt, lastAt }));
+          }
+        });
         break;
       case 'push':
       case 'push-seq':
@@ -73,9 +87,10 @@ serveIpc({
     for (const conn of conns) conn.close();
     conns.clear();
     pushing = false;
-    mode = { mode: m.mode, size: m.size ?? 'text64', burst: m.burst ?? 128 };
+    mode = { mode: m.mode, size: m.size ?? 'text64', burst: m.burst ?? 128, n: m.n ?? Infinity };
     payload = payloadOf(mode.size);
     received = 0;
+    firstAt = 0;
     pushed = 0;
     seq = 0;
     return {};
