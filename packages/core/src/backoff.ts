@@ -22,14 +22,15 @@ export interface BackoffOptions {
   fastMs: number;
 }
 
-export const defaultBackoff: BackoffOptions = {
+/** Shared by every client that does not set `backoff`: frozen. */
+export const defaultBackoff: BackoffOptions = /* @__PURE__ */ Object.freeze({
   initialMs: 1000,
   maxMs: 30_000,
   factor: 2,
   jitter: 'full',
   spreadMs: 5000,
   fastMs: 1000,
-};
+});
 
 /** Who noticed the loss, which decides how soon the first attempt may come. */
 export type LossCause = 'client' | 'server' | 'slow-down' | 'failed-attempt';

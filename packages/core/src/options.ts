@@ -1,7 +1,7 @@
 import { ContinuumError } from '@continuum/protocol';
 import { defaultBackoff, type BackoffOptions } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Provider } from './link.js';
+import type { LinkPolicy, Provider } from './link.js';
 import type { TransportFactory, WebSocketConstructor } from './transport.js';
 
 /** What happens to an outbox that is full when the app sends again. */
@@ -120,47 +120,66 @@ export function numberOption(name: string, value: unknown, fallback: number, min
   return value;
 }
 
+/**
+ * `defaults` with the numbers `source` sets for the keys of `mins`, each checked: a
+ * number, at least its minimum, and finite unless its default is Infinity.
+ * Returns `defaults` itself (shared) when `source` sets none of them.
+ */
+export function numbers<T extends object>(prefix: string, source: object, defaults: T, mins: { [K in keyof T]?: number }): T {
+  let out = defaults;
+  for (const key in mins) {
+    const value = (source as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    const min = mins[key]!;
+    const infinite = defaults[key] === Infinity;
+    if (typeof value !== 'number' || !(value >= min) || (value === Infinity && !infinite))
+      invalid(`${prefix}${key} must be a number >= ${min}${infinite ? ' (or Infinity)' : ''}, got ${String(value)}`);
+    if (out === defaults) out = { ...defaults };
+    (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
+
 export function resolveBackoff(backoff: Partial<BackoffOptions> | undefined): BackoffOptions {
-  if (backoff !== undefined && (typeof backoff !== 'object' || backoff === null)) invalid('backoff must be an object');
-  const b = backoff ?? {};
-  const resolved: BackoffOptions = {
-    initialMs: numberOption('backoff.initialMs', b.initialMs, defaultBackoff.initialMs, 0),
-    maxMs: numberOption('backoff.maxMs', b.maxMs, defaultBackoff.maxMs, 0),
-    factor: numberOption('backoff.factor', b.factor, defaultBackoff.factor, 1),
-    jitter: b.jitter ?? defaultBackoff.jitter,
-    spreadMs: numberOption('backoff.spreadMs', b.spreadMs, defaultBackoff.spreadMs, 0),
-    fastMs: numberOption('backoff.fastMs', b.fastMs, defaultBackoff.fastMs, 0),
-  };
-  if (!['full', 'equal', 'none'].includes(resolved.jitter)) invalid(`backoff.jitter must be 'full', 'equal' or 'none'`);
-  return resolved;
+  if (backoff === undefined) return defaultBackoff;
+  if (typeof backoff !== 'object' || backoff === null) invalid('backoff must be an object');
+  const jitter = backoff.jitter ?? defaultBackoff.jitter;
+  if (jitter !== 'full' && jitter !== 'equal' && jitter !== 'none') invalid(`backoff.jitter must be 'full', 'equal' or 'none'`);
+  return { ...numbers('backoff.', backoff, defaultBackoff, { initialMs: 0, maxMs: 0, factor: 1, spreadMs: 0, fastMs: 0 }), jitter };
 }
 
 /** Validates the URL (or checks that a provider is a function). */
 export function checkUrl(url: unknown): void {
   if (typeof url === 'function') return;
-  if (typeof url !== 'string') invalid('url must be a ws:// or wss:// URL string, or a function returning one');
-  let parsed: URL;
+  let protocol: string | undefined;
   try {
-    parsed = new URL(url);
+    protocol = new URL(url as string).protocol;
   } catch {
-    invalid(`url is not a valid URL: ${JSON.stringify(url)}`);
+    /* not a URL: reported below */
   }
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
-    invalid(`url must use ws: or wss:, got ${parsed.protocol} in ${JSON.stringify(url)}`);
+  if (typeof url !== 'string' || (protocol !== 'ws:' && protocol !== 'wss:'))
+    invalid(`url must be a ws:// or wss:// URL string, or a function returning one; got ${typeof url === 'string' ? JSON.stringify(url) : typeof url}`);
 }
 
-export function resolveConnectionOptions(o: ConnectionOptions) {
-  if (o.shouldReconnect !== undefined && typeof o.shouldReconnect !== 'function') invalid('shouldReconnect must be a function');
-  if (o.random !== undefined && typeof o.random !== 'function') invalid('random must be a function');
-  return {
-    backoff: resolveBackoff(o.backoff),
-    maxRetries: numberOption('maxRetries', o.maxRetries, Infinity, 0, true),
-    maxReconnectMs: numberOption('maxReconnectMs', o.maxReconnectMs, Infinity, 0, true),
-    connectTimeoutMs: numberOption('connectTimeoutMs', o.connectTimeoutMs, 10_000, 1),
-    minUptimeMs: numberOption('minUptimeMs', o.minUptimeMs, 5000, 0),
-    clock: o.clock ?? systemClock,
-    random: o.random ?? Math.random,
-  };
+/** The reconnect policy when no option changes it: one frozen object shared by every client. */
+const defaultPolicy: LinkPolicy = /* @__PURE__ */ Object.freeze({
+  backoff: defaultBackoff,
+  maxRetries: Infinity,
+  maxReconnectMs: Infinity,
+  connectTimeoutMs: 10_000,
+  minUptimeMs: 5000,
+  clock: systemClock,
+  random: Math.random,
+});
+
+export function resolveConnectionOptions(o: ConnectionOptions): LinkPolicy {
+  for (const name of ['shouldReconnect', 'random'] as const)
+    if (o[name] !== undefined && typeof o[name] !== 'function') invalid(`${name} must be a function`);
+  const { backoff, clock, random } = o;
+  const policy = numbers('', o, defaultPolicy, { maxRetries: 0, maxReconnectMs: 0, connectTimeoutMs: 1, minUptimeMs: 0 });
+  return backoff === undefined && clock === undefined && random === undefined
+    ? policy
+    : { ...policy, backoff: resolveBackoff(backoff), clock: clock ?? systemClock, random: random ?? Math.random };
 }
 
 export function resolveClientOptions(o: ClientOptions = {}): ResolvedClientOptions {

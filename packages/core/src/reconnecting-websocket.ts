@@ -1,9 +1,14 @@
 // A drop-in for the WHATWG WebSocket that stays connected, for servers that know
 // nothing of Continuum. Same reconnecting `Link` as `Client`, no protocol, no
 // eventemitter3: it dispatches WHATWG-style events itself.
-import { ContinuumError, closePolicy, parseRetryHint } from '@continuum/protocol';
-import { Link, type EndDecision, type Provider } from './link.js';
-import { numberOption, checkUrl, resolveConnectionOptions, type ConnectionOptions, type OverflowPolicy } from './options.js';
+//
+// Kept small on purpose, in bytes and in memory: this module imports nothing that
+// `Client` alone needs, an idle instance holds a handful of small objects and no
+// closures of its own (the Link's callbacks are one object with prototype methods),
+// and options that are left at their defaults share one frozen object.
+import { ContinuumError, closePolicy, parseRetryHint, type ErrorCode } from '@continuum/protocol';
+import { BaseLink, noHeartbeat, type EndDecision, type HeartbeatPlan, type LinkOwner, type Provider, type SocketEnd } from './link.js';
+import { checkUrl, numbers, resolveConnectionOptions, type ConnectionOptions, type OverflowPolicy } from './options.js';
 import { webSocketTransport, type Transport, type TransportFactory } from './transport.js';
 
 export interface ReconnectingWebSocketOptions extends ConnectionOptions {
@@ -48,17 +53,36 @@ export interface RwsEvent {
 
 type Listener = ((event: RwsEvent) => void) | { handleEvent(event: RwsEvent): void };
 type Handler = ((event: RwsEvent) => void) | null;
+type Data = string | ArrayBuffer | ArrayBufferView | Blob;
 
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-function sizeOf(data: unknown): number {
-  if (typeof data === 'string') return data.length * 3;
-  const d = data as { byteLength?: number; size?: number };
-  return d.byteLength ?? d.size ?? 0;
+/** The drop-in's own options, resolved. One shared object when none is set. */
+interface Settings {
+  maxMessages: number;
+  maxBytes: number;
+  overflow: OverflowPolicy;
+  heartbeat: HeartbeatPlan;
+  ping: string | Uint8Array | undefined;
+  isPong: ((data: string | Uint8Array) => boolean) | undefined;
+  shouldReconnect: ConnectionOptions['shouldReconnect'];
 }
+
+const defaults: Settings = /* @__PURE__ */ Object.freeze({
+  maxMessages: 1000,
+  maxBytes: 4 * 1024 * 1024,
+  overflow: 'reject',
+  heartbeat: noHeartbeat,
+  ping: undefined,
+  isPong: undefined,
+  shouldReconnect: undefined,
+});
+
+/** Shared by every instance without listeners or subprotocols; never mutated. */
+const empty: never[] = [];
 
 /**
  * A WebSocket that reconnects: backoff with jitter, connect timeout, a bounded
@@ -74,10 +98,19 @@ export class ReconnectingWebSocket {
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
   static readonly CLOSED = CLOSED;
-  readonly CONNECTING = CONNECTING;
-  readonly OPEN = OPEN;
-  readonly CLOSING = CLOSING;
-  readonly CLOSED = CLOSED;
+  // On the prototype, as WebSocket has them: not four more fields per instance.
+  get CONNECTING(): 0 {
+    return CONNECTING;
+  }
+  get OPEN(): 1 {
+    return OPEN;
+  }
+  get CLOSING(): 2 {
+    return CLOSING;
+  }
+  get CLOSED(): 3 {
+    return CLOSED;
+  }
 
   onopen: Handler = null;
   onmessage: Handler = null;
@@ -87,86 +120,44 @@ export class ReconnectingWebSocket {
   /** Kept across reconnects. `'blob'` (browser default), `'arraybuffer'`, or `'nodebuffer'` (a Uint8Array). */
   binaryType: string;
 
-  private readonly link: Link;
-  private readonly listeners: Record<string, Listener[]> = {};
-  private queue: (string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob)[] = [];
+  private readonly settings: Settings;
+  private readonly link: BaseLink;
+  /** `[type, listener, once, …]`; replaced on change, never mutated, so a dispatch in progress is unaffected. */
+  private listeners: readonly (string | Listener | boolean)[] = empty;
+  /** Messages waiting for a socket; created when the first one waits. */
+  private queue: Data[] | undefined = undefined;
   private queuedBytes = 0;
-  private closing = false;
-  private currentUrl = '';
-  private readonly o: ReturnType<typeof resolveRwsOptions>;
+  /** 0: not closed by the app; 1: `close()` was called and the socket is closing; 2: closed by the app. */
+  private appClose: 0 | 1 | 2 = 0;
+  /** True while a socket's close event is being dispatched: a close() there adds no second one. */
+  private inCloseEvent = false;
+  /** Set while a Blob is being read: later messages wait behind it. */
+  private blobChain: Promise<void> | undefined = undefined;
+  private currentUrl: string;
 
   constructor(
     url: Provider<string>,
-    protocols: Provider<string | string[]> = [],
+    protocols: Provider<string | string[]> = empty,
     options: ReconnectingWebSocketOptions = {},
   ) {
     checkUrl(url);
-    this.o = resolveRwsOptions(options);
-    if (typeof url === 'string') this.currentUrl = url;
+    const settings = (this.settings = resolveSettings(options));
     this.binaryType = typeof Blob === 'function' && !options.transport ? 'blob' : 'nodebuffer';
+    this.currentUrl = typeof url === 'string' ? url : '';
     const transport = options.transport ?? chooseTransport(options);
-    const list = (p: string | string[]) => (typeof p === 'string' ? [p] : p);
-    this.link = new Link(
-      {
-        ...resolveConnectionOptions(options),
-        url,
-        protocols: typeof protocols === 'function' ? async () => list(await protocols()) : list(protocols),
-        transport,
-      },
-      {
-        socketOpened: (_t: Transport, socketUrl: string) => {
-          this.currentUrl = socketUrl;
-          const { intervalMs, timeoutMs } = this.o.heartbeat;
-          this.link.setHeartbeat({
-            pingEveryMs: this.o.heartbeat.message === undefined ? 0 : intervalMs,
-            deadAfterMs: intervalMs > 0 ? intervalMs + timeoutMs : 0,
-          });
-          this.link.established();
-          this.dispatch({ type: 'open', target: this });
-          this.flushQueue();
-        },
-        socketMessage: (data) => {
-          if (this.o.heartbeat.isPong?.(data)) return;
-          this.dispatch({ type: 'message', target: this, data: this.toBinaryType(data) });
-        },
-        decide: (end): EndDecision => {
-          const override = this.o.shouldReconnect?.({ code: end.code, reason: end.reason, wasClean: end.wasClean });
-          const hint = parseRetryHint(end.reason);
-          if (override === false) return { reconnect: false };
-          if (override === true || end.cause !== 'remote' || closePolicy(end.code) !== 'stop')
-            return { reconnect: true, cause: 'server', ...(hint && { hint }) };
-          return { reconnect: false };
-        },
-        socketEnded: (end) => {
-          this.inCloseEvent = true;
-          try {
-            this.dispatch({ type: 'close', target: this, code: end.code, reason: end.reason, wasClean: end.wasClean });
-          } finally {
-            this.inCloseEvent = false;
-          }
-        },
-        stateChanged: () => {},
-        retryScheduled: () => {},
-        failed: (error) => this.dispatch({ type: 'error', target: this, error, message: error.message }),
-        ping: () => {
-          const message = this.o.heartbeat.message;
-          if (message !== undefined) this.link.transport?.send(message);
-        },
-      },
+    this.link = new BaseLink(
+      { url, protocols: typeof protocols === 'function' ? async () => list(await protocols()) : list(protocols), transport },
+      new ReconnectingWebSocket.Owner(this),
+      resolveConnectionOptions(options),
     );
+    this.link.setHeartbeat(settings.heartbeat);
     if (!options.startClosed) this.link.connect();
   }
 
   get readyState(): number {
-    if (this.closing) return CLOSING;
-    switch (this.link.state) {
-      case 'open':
-        return OPEN;
-      case 'closed':
-        return CLOSED;
-      default:
-        return CONNECTING;
-    }
+    if (this.appClose === 1) return CLOSING;
+    const state = this.link.state;
+    return state === 'open' ? OPEN : state === 'closed' ? CLOSED : CONNECTING;
   }
 
   /** The URL of the current (or last) socket; the URL provider's result when one is used. */
@@ -185,144 +176,127 @@ export class ReconnectingWebSocket {
   }
 
   /** Sends now when open; otherwise queues (bounded, overflow reported as an `error` event). */
-  send(data: string | ArrayBuffer | ArrayBufferView | Blob): void {
-    if (
-      typeof data !== 'string' &&
-      !(data instanceof ArrayBuffer) &&
-      !ArrayBuffer.isView(data) &&
-      !(typeof Blob === 'function' && data instanceof Blob)
-    )
+  send(data: Data): void {
+    if (typeof data !== 'string' && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data) && !isBlob(data))
       throw new ContinuumError('INVALID_ARGUMENT', 'send() takes a string, ArrayBuffer, typed array or Blob');
-    const transport = this.link.transport;
-    if (transport && this.link.state === 'open' && this.queue.length === 0) {
-      this.write(transport, data);
-      return;
-    }
-    if (this.link.state === 'closed' && this.closedByApp) {
-      this.report(new ContinuumError('CLIENT_CLOSED', 'send() after close(): call reconnect() first'));
-      return;
-    }
+    const { link, settings } = this;
+    const transport = link.transport;
+    if (transport && link.state === 'open' && !this.queue) return this.write(transport, data);
+    if (this.appClose && link.state === 'closed') return this.report('CLIENT_CLOSED', 'send() after close(): call reconnect() first');
     const size = sizeOf(data);
-    const { maxMessages, maxBytes, overflow } = this.o.queue;
-    if (size > maxBytes || maxMessages === 0) {
-      this.report(new ContinuumError('OUTBOX_FULL', `a message of ${size} bytes can never fit the queue (maxBytes ${maxBytes}); not queued`));
-      return;
-    }
-    while (this.queue.length >= maxMessages || this.queuedBytes + size > maxBytes) {
-      if (overflow !== 'drop-oldest' || this.queue.length === 0) {
-        this.report(new ContinuumError('OUTBOX_FULL', `queue full (${this.queue.length} messages); the message was not queued`));
-        return;
+    const queue = (this.queue ??= []);
+    while (size > settings.maxBytes || queue.length >= settings.maxMessages || this.queuedBytes + size > settings.maxBytes) {
+      // Evicting cannot help a message that could never fit: refuse it, keep the others.
+      if (settings.overflow !== 'drop-oldest' || !queue.length || size > settings.maxBytes) {
+        if (!queue.length) this.queue = undefined;
+        return this.report('OUTBOX_FULL', `queue full (queue.maxMessages ${settings.maxMessages}, queue.maxBytes ${settings.maxBytes}): not queued`);
       }
-      this.queuedBytes -= sizeOf(this.queue.shift());
-      this.report(new ContinuumError('EVICTED', 'the oldest queued message was dropped to make room (overflow: drop-oldest)'));
+      this.queuedBytes -= sizeOf(queue.shift()!);
+      this.report('EVICTED', 'queue full: the oldest message was dropped (overflow: drop-oldest)');
     }
-    this.queue.push(data);
+    queue.push(data);
     this.queuedBytes += size;
   }
-
-  private closedByApp = false;
-  /** True while a socket's close event is being dispatched: a close() there adds no second one. */
-  private inCloseEvent = false;
 
   /** Closes and stops reconnecting. Emits exactly one `close` event. */
   close(code = 1000, reason = ''): void {
     // As the WHATWG WebSocket does: only 1000 and 3000–4999 may be sent.
     if (code !== 1000 && !(code >= 3000 && code <= 4999))
       throw new ContinuumError('INVALID_ARGUMENT', `close code must be 1000 or 3000–4999, got ${code}`);
-    if (this.closedByApp || (this.link.state === 'closed' && !this.link.transport)) return;
-    this.closedByApp = true;
-    const hadSocket = this.link.transport !== undefined;
+    const link = this.link;
+    if (this.appClose || link.state === 'closed') return;
+    const hadSocket = link.transport !== undefined;
     // A close() from inside a socket's close listener adds no second event.
     const silent = this.inCloseEvent;
-    this.closing = hadSocket;
-    void this.link.close(code, reason, 'closed by the app').then(() => {
-      this.closing = false;
-      if (!silent) this.dispatch({ type: 'close', target: this, code, reason, wasClean: hadSocket });
+    this.appClose = hadSocket ? 1 : 2;
+    void link.close(code, reason, 'closed by the app').then(() => {
+      if (this.appClose === 1) this.appClose = 2;
+      if (!silent) this.dispatchEvent({ type: 'close', target: this, code, reason, wasClean: hadSocket });
     });
   }
 
   /** Connects again now: after `close()`, after retries ran out, or to drop a live socket. */
-  reconnect(code?: number, reason?: string): void {
-    void code;
-    void reason;
-    this.closedByApp = false;
-    this.closing = false;
+  reconnect(_code?: number, _reason?: string): void {
+    this.appClose = 0;
     this.link.reconnect('reconnect()');
   }
 
-  addEventListener(type: string, listener: Listener | null): void {
-    if (!listener) return;
-    const list = (this.listeners[type] ??= []);
-    if (!list.includes(listener)) list.push(listener);
+  /** As EventTarget's: a listener is added once per type; `{ once: true }` removes it before its first call. */
+  addEventListener(type: string, listener: Listener | null, options?: boolean | { once?: boolean }): void {
+    if (listener && this.indexOf(type, listener) < 0)
+      this.listeners = [...this.listeners, type, listener, typeof options === 'object' && options.once === true];
   }
 
   removeEventListener(type: string, listener: Listener | null): void {
-    const list = this.listeners[type];
-    if (list && listener) this.listeners[type] = list.filter((l) => l !== listener);
+    const i = this.indexOf(type, listener);
+    if (i < 0) return;
+    const rest = this.listeners.filter((_, j) => j < i || j > i + 2);
+    this.listeners = rest.length ? rest : empty;
   }
 
-  dispatchEvent(event: { type: string }): boolean {
+  dispatchEvent(event: RwsEvent | { type: string }): boolean {
     const e = event as RwsEvent;
-    const handler = (this as unknown as Record<string, Handler>)[`on${e.type}`];
-    const call = (fn: Listener) => {
-      try {
-        if (typeof fn === 'function') fn.call(this, e);
-        else fn.handleEvent(e);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    };
-    if (typeof handler === 'function') call(handler);
-    for (const listener of this.listeners[e.type] ?? []) call(listener);
+    const type = e.type;
+    const handler =
+      type === 'message' ? this.onmessage : type === 'open' ? this.onopen : type === 'close' ? this.onclose : type === 'error' ? this.onerror : null;
+    if (typeof handler === 'function') invoke(this, handler, e);
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i += 3) {
+      if (listeners[i] !== type) continue;
+      const listener = listeners[i + 1] as Listener;
+      if (listeners[i + 2]) this.removeEventListener(type, listener);
+      invoke(this, listener, e);
+    }
     return true;
   }
 
-  private dispatch(event: RwsEvent): void {
-    this.dispatchEvent(event);
+  private indexOf(type: string, listener: Listener | null): number {
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i += 3) if (listeners[i] === type && listeners[i + 1] === listener) return i;
+    return -1;
   }
 
-  private report(error: ContinuumError): void {
-    this.dispatch({ type: 'error', target: this, error, message: error.message });
+  private fail(error: ContinuumError): void {
+    this.dispatchEvent({ type: 'error', target: this, error, message: error.message });
   }
 
-  /** Set while a Blob is being read: later messages wait behind it. */
-  private blobChain: Promise<void> | undefined;
+  private report(code: ErrorCode, message: string): void {
+    this.fail(new ContinuumError(code, message));
+  }
 
-  private write(transport: Transport, data: string | ArrayBuffer | ArrayBufferView | Blob): void {
+  private write(transport: Transport, data: Data): void {
+    const blob = isBlob(data);
+    if (!this.blobChain && !blob) return sendNow(transport, data as Exclude<Data, Blob>);
     // A Blob is read asynchronously. A WebSocket keeps send() order, Blobs included,
-    // so while one is read everything sent after it waits in the same chain.
-    const isBlob = typeof Blob === 'function' && data instanceof Blob;
-    if (this.blobChain || isBlob) {
-      // Bytes are copied now, as WebSocket.send() does: the app may reuse its buffer.
-      const later: string | Uint8Array | Blob = isBlob || typeof data === 'string' ? (data as string | Blob) : copyBytes(data as ArrayBuffer | ArrayBufferView);
-      const chain: Promise<void> = (this.blobChain ?? Promise.resolve())
-        .then<string | Uint8Array | ArrayBuffer>(() => (typeof later === 'string' || later instanceof Uint8Array ? later : later.arrayBuffer()))
-        .then(
-          (ready) => {
-            const current = this.link.transport;
-            if (current) sendNow(current, ready);
-          },
-          (cause) => this.report(new ContinuumError('INVALID_ARGUMENT', `could not read the Blob: ${String(cause)}`, { cause })),
-        )
-        .finally(() => {
-          if (this.blobChain === chain) this.blobChain = undefined;
-        });
-      this.blobChain = chain;
-      return;
-    }
-    sendNow(transport, data as string | ArrayBuffer | ArrayBufferView);
+    // so while one is read everything sent after it waits in the same chain. Bytes
+    // are copied now, as WebSocket.send() does: the app may reuse its buffer.
+    const later = blob || typeof data === 'string' ? data : bytesOf(data as ArrayBuffer | ArrayBufferView).slice();
+    const chain: Promise<void> = (this.blobChain ?? Promise.resolve())
+      .then<string | Uint8Array | ArrayBuffer>(() => (isBlob(later) ? later.arrayBuffer() : later))
+      .then(
+        (ready) => {
+          const current = this.link.transport;
+          if (current) sendNow(current, ready);
+        },
+        (cause) => this.fail(new ContinuumError('INVALID_ARGUMENT', `could not read the Blob: ${String(cause)}`, { cause })),
+      )
+      .finally(() => {
+        if (this.blobChain === chain) this.blobChain = undefined;
+      });
+    this.blobChain = chain;
   }
 
   private flushQueue(): void {
-    const transport = this.link.transport;
-    while (transport && this.link.state === 'open' && this.queue.length > 0) {
-      const data = this.queue.shift()!;
+    const { link, queue } = this;
+    while (queue && queue.length > 0 && link.transport && link.state === 'open') {
+      const data = queue.shift()!;
       this.queuedBytes -= sizeOf(data);
-      this.write(transport, data);
+      this.write(link.transport, data);
     }
-    if (this.queue.length === 0) this.queuedBytes = 0;
+    if (queue && !queue.length) {
+      this.queue = undefined;
+      this.queuedBytes = 0;
+    }
   }
 
   private toBinaryType(data: string | Uint8Array): unknown {
@@ -330,50 +304,112 @@ export class ReconnectingWebSocket {
     if (this.binaryType === 'arraybuffer') {
       // ws hands out Buffers that are views into a larger network buffer: copy
       // exactly this message's bytes unless the view covers its whole buffer.
-      return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-        ? data.buffer
-        : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+      const { buffer, byteOffset, byteLength } = data;
+      return byteOffset === 0 && byteLength === buffer.byteLength ? buffer : buffer.slice(byteOffset, byteOffset + byteLength);
     }
-    if (this.binaryType === 'blob' && typeof Blob === 'function') return new Blob([data as BlobPart]);
-    return data;
+    return this.binaryType === 'blob' && typeof Blob === 'function' ? new Blob([data as BlobPart]) : data;
+  }
+
+  /**
+   * The Link's callbacks: one small object per instance whose methods live on its
+   * prototype (a set of arrow functions would be a closure each, per instance).
+   * Declared inside the class to reach its private members.
+   */
+  private static readonly Owner = class implements LinkOwner {
+    constructor(private readonly ws: ReconnectingWebSocket) {}
+
+    socketOpened(_transport: Transport, url: string): void {
+      const ws = this.ws;
+      ws.currentUrl = url;
+      ws.link.established();
+      ws.dispatchEvent({ type: 'open', target: ws });
+      ws.flushQueue();
+    }
+
+    socketMessage(data: string | Uint8Array): void {
+      const ws = this.ws;
+      if (ws.settings.isPong?.(data)) return;
+      ws.dispatchEvent({ type: 'message', target: ws, data: ws.toBinaryType(data) });
+    }
+
+    decide(end: SocketEnd): EndDecision {
+      const override = this.ws.settings.shouldReconnect?.({ code: end.code, reason: end.reason, wasClean: end.wasClean });
+      if (override === false || (override !== true && end.cause === 'remote' && closePolicy(end.code) === 'stop')) return { reconnect: false };
+      return { reconnect: true, cause: 'server', hint: parseRetryHint(end.reason) };
+    }
+
+    socketEnded(end: SocketEnd): void {
+      const ws = this.ws;
+      ws.inCloseEvent = true;
+      ws.dispatchEvent({ type: 'close', target: ws, code: end.code, reason: end.reason, wasClean: end.wasClean });
+      ws.inCloseEvent = false;
+    }
+
+    failed(error: ContinuumError): void {
+      this.ws.fail(error);
+    }
+
+    ping(): void {
+      const { link, settings } = this.ws;
+      if (settings.ping !== undefined) link.transport?.send(settings.ping);
+    }
+  };
+}
+
+/** Calls one listener as EventTarget does: an exception is reported, and dispatch goes on. */
+function invoke(target: ReconnectingWebSocket, listener: Listener, event: RwsEvent): void {
+  try {
+    if (typeof listener === 'function') listener.call(target, event);
+    else listener.handleEvent(event);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }
 
-function copyBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return data instanceof ArrayBuffer ? new Uint8Array(data.slice(0)) : new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+function isBlob(data: unknown): data is Blob {
+  return typeof Blob === 'function' && data instanceof Blob;
+}
+
+function sizeOf(data: Data): number {
+  return typeof data === 'string' ? data.length * 3 : isBlob(data) ? data.size : data.byteLength;
+}
+
+function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return data instanceof Uint8Array
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferView): void {
-  if (typeof data === 'string') transport.send(data);
-  else if (data instanceof ArrayBuffer) transport.send(new Uint8Array(data));
-  else transport.send(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  transport.send(typeof data === 'string' ? data : bytesOf(data));
 }
 
-function resolveRwsOptions(o: ReconnectingWebSocketOptions) {
-  const q = o.queue ?? {};
-  const h = o.heartbeat ?? {};
+function list(protocols: string | string[]): string[] {
+  return typeof protocols === 'string' ? [protocols] : protocols.length ? protocols : empty;
+}
+
+function resolveSettings(o: ReconnectingWebSocketOptions): Settings {
+  const { queue, heartbeat, shouldReconnect } = o;
+  if (!queue && !heartbeat && !shouldReconnect) return defaults;
+  const { intervalMs, timeoutMs } = numbers('heartbeat.', heartbeat ?? {}, { intervalMs: 0, timeoutMs: 10_000 }, { intervalMs: 0, timeoutMs: 1 });
+  const ping = heartbeat?.message;
   return {
-    shouldReconnect: o.shouldReconnect,
-    queue: {
-      maxMessages: numberOption('queue.maxMessages', q.maxMessages, 1000, 0),
-      maxBytes: numberOption('queue.maxBytes', q.maxBytes, 4 * 1024 * 1024, 0),
-      overflow: q.overflow ?? 'reject',
-    },
-    heartbeat: {
-      intervalMs: numberOption('heartbeat.intervalMs', h.intervalMs, 0, 0),
-      timeoutMs: numberOption('heartbeat.timeoutMs', h.timeoutMs, 10_000, 1),
-      message: h.message,
-      isPong: h.isPong,
-    },
+    ...numbers('queue.', queue ?? {}, defaults, { maxMessages: 0, maxBytes: 0 }),
+    overflow: queue?.overflow ?? 'reject',
+    heartbeat: intervalMs > 0 ? { pingEveryMs: ping === undefined ? 0 : intervalMs, deadAfterMs: intervalMs + timeoutMs } : noHeartbeat,
+    ping,
+    isPong: heartbeat?.isPong,
+    shouldReconnect,
   };
 }
 
 function chooseTransport(options: ReconnectingWebSocketOptions): TransportFactory {
   const ctor = options.WebSocket ?? (globalThis as { WebSocket?: ReconnectingWebSocketOptions['WebSocket'] }).WebSocket;
   if (!ctor)
-    throw new ContinuumError(
-      'INVALID_ARGUMENT',
-      'no WebSocket implementation found: in Node use @continuum/node, or pass the `WebSocket` option',
-    );
+    throw new ContinuumError('INVALID_ARGUMENT', 'no WebSocket implementation found: in Node use @continuum/node, or pass the `WebSocket` option');
   return webSocketTransport(ctor);
 }

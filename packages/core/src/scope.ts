@@ -1,64 +1,36 @@
 import type { Clock } from './clock.js';
 
 /**
- * Owns timers and teardown functions so that one `dispose()` clears them all.
- * Leaked reconnect timers kept processes alive elsewhere (partykit #402); here
- * nothing schedules a timer except through a scope.
+ * Owns timers so that one `clear()` cancels them all. Leaked reconnect timers kept
+ * processes alive elsewhere (partykit #402); here nothing schedules a timer except
+ * through a scope.
+ *
+ * The set is created on first use and dropped when cleared: most scopes are empty
+ * most of the time (an idle connection has no pending timer), so an empty scope
+ * costs one small object.
  */
 export class Scope {
-  private readonly timers = new Set<unknown>();
-  private readonly teardowns = new Set<() => void>();
-  private disposed = false;
+  private timers: Set<unknown> | undefined = undefined;
 
   constructor(private readonly clock: Clock) {}
 
   /** A one-shot timer owned by this scope. Returns a cancel function. */
   timeout(fn: () => void, ms: number): () => void {
-    if (this.disposed) return noop;
+    const timers = (this.timers ??= new Set());
     const handle = this.clock.setTimeout(() => {
-      this.timers.delete(handle);
+      timers.delete(handle);
       fn();
     }, Math.max(0, ms));
-    this.timers.add(handle);
+    timers.add(handle);
     return () => {
-      if (this.timers.delete(handle)) this.clock.clearTimeout(handle);
+      if (timers.delete(handle)) this.clock.clearTimeout(handle);
     };
   }
 
-  /** A teardown run on dispose (e.g. removing a platform listener). Returns a function that runs it early. */
-  add(teardown: () => void): () => void {
-    if (this.disposed) {
-      teardown();
-      return noop;
-    }
-    this.teardowns.add(teardown);
-    return () => {
-      if (this.teardowns.delete(teardown)) teardown();
-    };
-  }
-
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
-  /** Clears every timer and runs every teardown, and stays usable (a closed client can connect again). */
+  /** Cancels every pending timer. The scope stays usable (a closed client can connect again). */
   clear(): void {
-    for (const handle of this.timers) this.clock.clearTimeout(handle);
-    this.timers.clear();
-    const teardowns = [...this.teardowns];
-    this.teardowns.clear();
-    for (const teardown of teardowns) teardown();
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const handle of this.timers) this.clock.clearTimeout(handle);
-    this.timers.clear();
-    const teardowns = [...this.teardowns];
-    this.teardowns.clear();
-    for (const teardown of teardowns) teardown();
+    const timers = this.timers;
+    this.timers = undefined;
+    if (timers) for (const handle of timers) this.clock.clearTimeout(handle);
   }
 }
-
-export function noop(): void {}

@@ -31,83 +31,83 @@ export type TransportFactory = (url: string, protocols: string[], handlers: Tran
 
 /** The subset of the WHATWG WebSocket the core uses. */
 export interface WebSocketLike {
+  readonly url: string;
   readonly protocol: string;
   readonly extensions: string;
   readonly bufferedAmount: number;
   readonly readyState: number;
   binaryType: string;
-  onopen: ((event: any) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string; wasClean: boolean }) => void) | null;
-  onerror: ((event: any) => void) | null;
+  addEventListener(type: string, listener: { handleEvent(event: any): void }): void;
   send(data: any): void;
   close(code?: number, reason?: string): void;
 }
 
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-function toPayload(data: unknown): string | Uint8Array | undefined {
-  if (typeof data === 'string') return data;
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return undefined;
-}
-
 /**
  * Wraps a WHATWG WebSocket constructor. Browsers show a refused upgrade (401, 403)
  * only as an error plus close 1006, so no status is available here.
  */
 export function webSocketTransport(WebSocketImpl: WebSocketConstructor): TransportFactory {
-  return (url, protocols, handlers) => {
-    const ws = new WebSocketImpl(url, protocols.length > 0 ? protocols : undefined);
+  return (url, protocols, handlers) => new WebSocketTransport(new WebSocketImpl(url, protocols.length > 0 ? protocols : undefined), handlers);
+}
+
+/**
+ * One WHATWG WebSocket as a `Transport`. It is its own event listener (`handleEvent`),
+ * so a socket costs this one object, not a closure per event. Events after `close`
+ * or `terminate()` still reach the handlers; the link ignores a socket it left.
+ */
+class WebSocketTransport implements Transport {
+  constructor(
+    private readonly ws: WebSocketLike,
+    private readonly handlers: TransportHandlers,
+  ) {
     ws.binaryType = 'arraybuffer';
-    let done = false;
-    const detach = () => {
-      done = true;
-      ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
-    };
-    ws.onopen = () => handlers.open();
-    ws.onmessage = (event) => {
-      const payload = toPayload(event.data);
-      if (payload !== undefined) handlers.message(payload);
-    };
-    ws.onerror = () => {
-      if (!done) handlers.error(new ContinuumError('NOT_CONNECTED', `WebSocket error on ${url}`, { retryable: true }));
-    };
-    ws.onclose = (event) => {
-      if (done) return;
-      detach();
-      handlers.close(event.code, event.reason, event.wasClean);
-    };
-    return {
-      get protocol() {
-        return ws.protocol;
-      },
-      get extensions() {
-        return ws.extensions;
-      },
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-      send: (data) => ws.send(data),
-      close: (code, reason) => {
-        try {
-          ws.close(code, reason);
-        } catch {
-          ws.close();
-        }
-      },
-      terminate: () => {
-        // The WHATWG API has no terminate: stop listening and let the close
-        // handshake time out on its own; the owner treats the socket as gone now.
-        detach();
-        try {
-          ws.close(4000, 'terminated');
-        } catch {
-          /* already closing */
-        }
-      },
-    };
-  };
+    for (const type of ['open', 'message', 'error', 'close']) ws.addEventListener(type, this);
+  }
+
+  get protocol(): string {
+    return this.ws.protocol;
+  }
+  get extensions(): string {
+    return this.ws.extensions;
+  }
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  handleEvent(event: { type: string; data?: unknown; code?: number; reason?: string; wasClean?: boolean }): void {
+    const { handlers } = this;
+    const { type, data } = event;
+    if (type === 'open') handlers.open();
+    else if (type === 'message') {
+      // An ArrayBuffer, as binaryType asks; some implementations hand out views.
+      if (typeof data === 'string') handlers.message(data);
+      else if (data instanceof ArrayBuffer) handlers.message(new Uint8Array(data));
+      else if (ArrayBuffer.isView(data)) handlers.message(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } else if (type === 'error') handlers.error(new ContinuumError('NOT_CONNECTED', `WebSocket error on ${this.ws.url}`, { retryable: true }));
+    else handlers.close(event.code!, event.reason!, event.wasClean!);
+  }
+
+  send(data: string | Uint8Array): void {
+    this.ws.send(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      this.ws.close(); // a code the WHATWG API refuses (e.g. 1002)
+    }
+  }
+
+  terminate(): void {
+    // The WHATWG API has no terminate: start the close handshake and let it time out
+    // on its own; the owner treats the socket as gone now.
+    try {
+      this.ws.close(4000, 'terminated');
+    } catch {
+      /* already closing */
+    }
+  }
 }

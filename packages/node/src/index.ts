@@ -1,6 +1,6 @@
 // @continuum/node: the core client with `ws` bound, plus what only Node has:
 // headers, TLS options, an http.Agent, and the HTTP status of a refused upgrade.
-import type { Agent } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { SecureContextOptions } from 'node:tls';
 import WebSocket from 'isomorphic-ws';
 import {
@@ -12,6 +12,7 @@ import {
   type SendData,
   type Transport,
   type TransportFactory,
+  type TransportHandlers,
 } from '@continuum/core';
 
 export * from '@continuum/core';
@@ -32,62 +33,66 @@ export type NodeClientOptions = ClientOptions & NodeOptions;
 
 /** A transport on `ws` that reports the HTTP status of a refused upgrade. */
 export function nodeTransport(options: NodeOptions = {}): TransportFactory {
-  return (url, protocols, handlers) => {
-    const ws = new WebSocket(url, protocols, {
+  return (url, protocols, handlers) => new NodeSocket(url, protocols, options, handlers);
+}
+
+/**
+ * A `ws` socket is already a `Transport` (protocol, extensions, bufferedAmount, send,
+ * close, terminate); this subclass adds the handlers, and listens with functions
+ * shared by every socket: an idle connection holds no closures of ours.
+ */
+class NodeSocket extends WebSocket implements Transport {
+  handlers: TransportHandlers;
+
+  constructor(url: string, protocols: string[], options: NodeOptions, handlers: TransportHandlers) {
+    super(url, protocols, {
       headers: options.headers,
       agent: options.agent,
       perMessageDeflate: options.perMessageDeflate ?? false,
       ...options.tls,
     });
-    let reported = false;
-    const report = (error: ContinuumError) => {
-      if (reported) return;
-      reported = true;
-      handlers.error(error);
-    };
-    ws.on('unexpected-response', (request, response) => {
-      const status = response.statusCode ?? 0;
-      report(
-        new ContinuumError('HANDSHAKE_REFUSED', `the server refused the WebSocket upgrade with HTTP ${status}`, {
-          status,
-          retryable: true,
-        }),
-      );
-      response.resume();
-      request.destroy();
-      ws.terminate();
-    });
+    this.handlers = handlers;
     // An 'error' without a listener would crash the process (partykit #912).
-    ws.on('error', (cause) =>
-      report(new ContinuumError('NOT_CONNECTED', `WebSocket error: ${cause.message}`, { retryable: true, cause })),
-    );
-    ws.on('open', () => handlers.open());
-    ws.on('message', (data, isBinary) => {
-      const bytes = data as Buffer;
-      handlers.message(isBinary ? bytes : bytes.toString('utf8'));
-    });
-    ws.on('close', (code, reason) => {
-      ws.removeAllListeners();
-      ws.on('error', () => {});
-      handlers.close(code, reason.toString('utf8'), code !== 1006);
-    });
-    const transport: Transport = {
-      get protocol() {
-        return ws.protocol;
-      },
-      get extensions() {
-        return ws.extensions;
-      },
-      get bufferedAmount() {
-        return ws.bufferedAmount;
-      },
-      send: (data) => ws.send(data),
-      close: (code, reason) => ws.close(code, reason),
-      terminate: () => ws.terminate(),
-    };
-    return transport;
-  };
+    // Three listeners until the upgrade, three after it: a fourth at any time would
+    // double ws's listener table (a dictionary) for the socket's whole life.
+    this.on('unexpected-response', refused).on('error', failed).on('open', opened);
+  }
 }
+
+// Listeners are called with the socket as `this` (ws types it as the base class).
+function refused(this: WebSocket, request: ClientRequest, response: IncomingMessage): void {
+  const status = response.statusCode ?? 0;
+  // The link keeps the first error of a socket: this one, not the abort that follows.
+  (this as NodeSocket).handlers.error(new ContinuumError('HANDSHAKE_REFUSED', `the server refused the WebSocket upgrade with HTTP ${status}`, { status, retryable: true }));
+  response.resume();
+  request.destroy();
+  this.terminate();
+}
+
+function failed(this: WebSocket, cause: Error): void {
+  // Before the upgrade ws emits 'close' right after an 'error' (and never without one):
+  // listen for it from here. After the upgrade it is already listened for.
+  if (!this.listenerCount('close')) this.on('close', closed);
+  (this as NodeSocket).handlers.error(new ContinuumError('NOT_CONNECTED', `WebSocket error: ${cause.message}`, { retryable: true, cause }));
+}
+
+function opened(this: WebSocket): void {
+  // ws emits no message before 'open'.
+  this.off('unexpected-response', refused).off('open', opened).on('message', received).on('close', closed);
+  (this as NodeSocket).handlers.open();
+}
+
+function received(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as NodeSocket).handlers.message(isBinary ? data : data.toString('utf8'));
+}
+
+function closed(this: WebSocket, code: number, reason: Buffer): void {
+  this.removeAllListeners();
+  this.on('error', ignore);
+  (this as NodeSocket).handlers.close(code, reason.toString('utf8'), code !== 1006);
+}
+
+function ignore(): void {}
 
 /**
  * The Continuum client for Node. Zero configuration: `ws` is bound.
