@@ -58,13 +58,19 @@ function configsFor(name) {
     return out;
   }
 
+  // One output file per source module (dist/index.mjs re-exports them), so that with
+  // `"sideEffects": false` a consumer's bundler drops every module it does not use,
+  // and their imports with them: `ReconnectingWebSocket` alone never reaches
+  // client.ts, the codec, or eventemitter3 (a CommonJS module without `sideEffects`,
+  // which a single-file dist would always keep).
+  const perModule = { dir: `${dir}/dist`, preserveModules: true, preserveModulesRoot: `${dir}/src` };
   out.push({
     input,
     external,
     plugins: [ts()],
     output: [
-      formats.includes('esm') && { file: `${dir}/dist/index.mjs`, format: 'es' },
-      formats.includes('cjs') && { file: `${dir}/dist/index.cjs`, format: 'cjs', exports: 'named' },
+      formats.includes('esm') && { ...perModule, format: 'es', entryFileNames: '[name].mjs' },
+      formats.includes('cjs') && { ...perModule, format: 'cjs', exports: 'named', entryFileNames: '[name].cjs' },
     ].filter(Boolean),
   });
 
@@ -78,26 +84,35 @@ function configsFor(name) {
     ],
   });
 
-  if (formats.includes('iife') && !existsSync(`${dir}/src/iife.ts`)) {
-    console.warn(`rollup.config.js: ${pkg.name} asks for an IIFE but ${dir}/src/iife.ts does not exist`);
-  } else if (formats.includes('iife')) {
-    // Everything a page needs in one file. Workspace packages are bundled from
-    // their TypeScript sources: node-resolve lets other plugins resolve first,
-    // and the TypeScript plugin resolves with the `@continuum/source` condition
-    // of tsconfig's customConditions. eventemitter3's ESM wrapper re-exports a
-    // CommonJS file, hence the CommonJS plugin.
+  // Script-tag builds: `buildOptions.scripts` maps each output file to its entry. Every
+  // one extends the same global (`window.Continuum`), so a page loads the client, the
+  // drop-in, or both, and pays only for what it loads.
+  const scripts = formats.includes('iife') ? Object.entries(pkg.buildOptions.scripts ?? { 'continuum.min.js': 'src/iife.ts' }) : [];
+  for (const [file, entry] of scripts) {
+    if (!existsSync(`${dir}/${entry}`)) {
+      console.warn(`rollup.config.js: ${pkg.name} asks for ${file} but ${dir}/${entry} does not exist`);
+      continue;
+    }
+    // Workspace packages are bundled from their TypeScript sources: node-resolve lets
+    // other plugins resolve first, and the TypeScript plugin resolves with the
+    // `@continuum/source` condition of tsconfig's customConditions. eventemitter3's ESM
+    // wrapper re-exports a CommonJS file, hence the CommonJS plugin.
     out.push({
-      input: `${dir}/src/iife.ts`,
+      input: `${dir}/${entry}`,
+      // Workspace sources are side-effect free, as their package.json says; only
+      // node-resolve reads that field, and the TypeScript plugin resolves them here.
+      treeshake: { moduleSideEffects: (id, external) => external || !/\/packages\/[^/]+\/src\//.test(id) },
       plugins: [
         nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] }),
         commonjs(),
         ts(),
       ],
       output: {
-        file: `${dir}/dist/continuum.min.js`,
+        file: `${dir}/dist/${file}`,
         format: 'iife',
         name: globalName,
-        plugins: [terser({ compress: { passes: 2 }, format: { comments: false } })],
+        extend: true,
+        plugins: [terser({ ecma: 2020, compress: { passes: 3 }, format: { comments: false } })],
       },
     });
   }

@@ -12,6 +12,7 @@ const root = join(e2eDir, '..');
 /** Every file the fixture imports or serves. */
 const needed = [
   'packages/browser/dist/continuum.min.js',
+  'packages/browser/dist/reconnecting-websocket.min.js',
   'packages/browser/dist/index.mjs',
   'packages/core/dist/index.mjs',
   'packages/protocol/dist/index.mjs',

@@ -57,13 +57,17 @@ export async function measureBundles(benchDir, repoRoot) {
   mkdirSync(cache, { recursive: true });
   const entries = [];
 
-  // The full script-tag build, exactly as shipped (built by the repo's rollup config
-  // with the same plugins and terser settings).
-  try {
-    const iife = readFileSync(join(repoRoot, 'packages', 'browser', 'dist', 'continuum.min.js'));
-    entries.push({ name: 'Continuum full IIFE (dist/continuum.min.js)', id: 'continuum-iife', ...sizes(iife) });
-  } catch (error) {
-    entries.push({ name: 'Continuum full IIFE (dist/continuum.min.js)', id: 'continuum-iife', error: String(error.message) });
+  // The script-tag builds, exactly as shipped (built by the repo's rollup config with
+  // the same plugins and terser settings): the client, and the drop-in on its own.
+  for (const [file, name, id] of [
+    ['continuum.min.js', 'Continuum full IIFE (dist/continuum.min.js)', 'continuum-iife'],
+    ['reconnecting-websocket.min.js', 'Continuum drop-in IIFE (dist/reconnecting-websocket.min.js)', 'continuum-rws-iife'],
+  ]) {
+    try {
+      entries.push({ name, id, ...sizes(readFileSync(join(repoRoot, 'packages', 'browser', 'dist', file))) });
+    } catch (error) {
+      entries.push({ name, id, error: String(error.message) });
+    }
   }
 
   // Bundled concurrently (rollup and terser are mostly synchronous, but parsing and
