@@ -252,7 +252,7 @@ export async function connectClient(stack, url, { onMessage, fast = false, recor
       rws.binaryType = 'nodebuffer';
       rws.onmessage = (event) => onMessage(event.data);
       rws.onerror = () => {};
-      await opened((done) => rws.addEventListener('open', done));
+      await opened((done) => rws.addEventListener('open', done, { once: true }));
       return {
         send: (data) => rws.send(data),
         blocked: () => rws.bufferedAmount > HIGH_WATER_BYTES,
