@@ -359,6 +359,9 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     if (this.closedByApp && this.state === 'closed') return;
     this.closedByApp = true;
     const hadSocket = this.link.transport !== undefined;
+    // This session will never be resumed: the server may end it now instead of keeping it
+    // (and the app's view of this client as present) until its TTL runs out.
+    if (this.ready) this.link.transport?.send(encodeControl({ t: 'bye' }));
     const reason = o.reason ?? '';
     const closing = this.link.close(code, reason, 'closed by the app');
     this.scope.clear();

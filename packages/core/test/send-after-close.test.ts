@@ -23,7 +23,9 @@ describe('send after close()', () => {
     await flush();
     expect(late.status).toBe('rejected');
     expect(late.error.code).toBe('CLIENT_CLOSED');
-    expect(socket.sent.length + socket.sentAfterClose.length).toBe(1); // only the hello
+    // Only the hello, and the bye that tells the server the session will not be resumed.
+    expect(socket.controls().map((c) => c.t)).toEqual(['hello', 'bye']);
+    expect(socket.sentAfterClose).toHaveLength(0);
   });
 
   it('also right after close() was called, before it resolved', async () => {

@@ -409,6 +409,8 @@ export function decodeClientControl(text: string): ClientControl | undefined {
     }
     case 'unsub':
       return { t: 'unsub', ch: channel(o) };
+    case 'bye':
+      return { t: 'bye' };
     default:
       return undefined;
   }

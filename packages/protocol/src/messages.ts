@@ -110,6 +110,10 @@ export interface UnsubscribeMessage {
   t: 'unsub';
   ch: string;
 }
+/** The client's app closed it for good: it will never resume this session. */
+export interface ByeMessage {
+  t: 'bye';
+}
 
 /** Server → client: subscription confirmed; publications after `offset` follow. */
 export interface SubscribedMessage {
@@ -129,7 +133,7 @@ export interface UnsubscribedMessage {
   message?: string;
 }
 
-export type ClientControl = HelloMessage | PingMessage | PongMessage | AuthMessage | SubscribeMessage | UnsubscribeMessage;
+export type ClientControl = HelloMessage | PingMessage | PongMessage | AuthMessage | SubscribeMessage | UnsubscribeMessage | ByeMessage;
 export type ServerControl =
   | WelcomeMessage
   | PingMessage

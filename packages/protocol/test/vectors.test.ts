@@ -108,7 +108,7 @@ describe('vector sets', () => {
   it('cover every control message type in both directions', () => {
     const types = (dir: 'client' | 'server') =>
       new Set(fromJson.control.filter((c) => c.direction === dir && c.message).map((c) => c.message!.t));
-    expect(types('client')).toEqual(new Set(['hello', 'ping', 'pong', 'auth', 'sub', 'unsub']));
+    expect(types('client')).toEqual(new Set(['hello', 'ping', 'pong', 'auth', 'sub', 'unsub', 'bye']));
     expect(types('server')).toEqual(
       new Set(['welcome', 'ping', 'pong', 'nack', 'refresh', 'error', 'subscribed', 'unsubscribed']),
     );

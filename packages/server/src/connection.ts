@@ -144,6 +144,13 @@ export class Connection implements Link {
         }
         this.hub.reauthenticate(this, message.token);
         return;
+      case 'bye':
+        if (this.phase !== 'open') {
+          this.protocolError('bye before the welcome');
+          return;
+        }
+        this.session?.leave();
+        return;
       case 'sub':
       case 'unsub':
         if (this.phase !== 'open') {

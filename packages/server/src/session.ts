@@ -42,13 +42,15 @@ export type SessionState = 'connected' | 'disconnected' | 'ended';
 /**
  * Why a session ended:
  * - `'closed'`: the app called `session.close()`.
+ * - `'left'`: the client's app closed the client (`client.close()`): it will not resume, so
+ *   the session ends once the messages already received are handled, not after `ttlMs`.
  * - `'expired'`: no socket resumed it within `session.ttlMs`.
  * - `'lost'`: its client came back but the replay buffer no longer reached back to what the
  *   client missed; the client continues in a new session and is told the exact gap.
  * - `'shutdown'`: `server.close()`. The session is saved to the store, so a server sharing
  *   the store can resume it.
  */
-export type SessionEndReason = 'closed' | 'expired' | 'lost' | 'shutdown';
+export type SessionEndReason = 'closed' | 'left' | 'expired' | 'lost' | 'shutdown';
 
 /** The second argument of a 'message' listener. */
 export interface MessageMeta {
@@ -150,6 +152,8 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
   private ackSent = 0;
   private ackDue = false;
   private flushQueued = false;
+  /** The client said `bye`; the session ends when its inbox is empty. */
+  private leaving = false;
   private volatileQueue: ReplayMessage[] | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private drainTimer: ReturnType<typeof setTimeout> | undefined;
@@ -275,6 +279,13 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     }
     if (typeof reason !== 'string') throw new TypeError('session.close: reason must be a string');
     this.end('closed', code, reason);
+  }
+
+  /** @internal The client said `bye`: end once what it sent before is handled. */
+  leave(): void {
+    if (this._state === 'ended') return;
+    this.leaving = true;
+    if (!this.busy) this.pump();
   }
 
   // ---- socket lifecycle (called by the server) -------------------------------------
@@ -531,6 +542,7 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
       this.inboxHead = 0;
     }
     this.busy = false;
+    if (this.leaving && this._state !== 'ended') this.end('left', CloseCode.NORMAL, 'client closed');
   }
 
   /** Handles one message; returns a promise if that takes longer than this turn. Never rejects. */

@@ -3,9 +3,9 @@
 import { expect, test, vi } from 'vitest';
 import type { Session } from '../src/index.js';
 import { nodeClient } from './helpers/node-client.js';
-import { startServer } from './helpers/server.js';
+import { connect as rawConnect, session as rawSession, startServer } from './helpers/server.js';
 
-test('socket dropped: close, not end; resumed: the same session; client gone for good: end "expired" after ttl', async () => {
+test('socket dropped: close, not end; resumed: the same session; client.close(): end "left" at once', async () => {
   const server = await startServer({ session: { ttlMs: 300 } });
   const events: [string, unknown][] = [];
   let session!: Session;
@@ -23,13 +23,34 @@ test('socket dropped: close, not end; resumed: the same session; client gone for
   expect(events).toEqual([['close', 1006]]);
   expect(session.state).toBe('connected');
 
+  // The app closed the client for good (bye): the session ends now, not after the TTL.
   await client.close();
+  await vi.waitFor(() => expect(events.at(-1)).toEqual(['end', 'left']));
+  expect(events).toEqual([
+    ['close', 1006],
+    ['close', 1000],
+    ['end', 'left'],
+  ]);
+  expect(session.state).toBe('ended');
+  expect(server.sessions.size).toBe(0);
+});
+
+test('a client that vanishes without a bye: close, then end "expired" after the ttl', async () => {
+  const server = await startServer({ session: { ttlMs: 300 } });
+  const events: [string, unknown][] = [];
+  let session!: Session;
+  server.on('session', (s) => {
+    session = s;
+    s.on('close', (e) => events.push(['close', e.code]));
+    s.on('end', (e) => events.push(['end', e.reason]));
+  });
+  const client = await rawSession(server.url);
+  await client.drop();
   await vi.waitFor(() => expect(session.state).toBe('disconnected'));
   expect(server.sessions.size).toBe(1);
   await vi.waitFor(() => expect(events.at(-1)).toEqual(['end', 'expired']));
   expect(events).toEqual([
     ['close', 1006],
-    ['close', 1000],
     ['end', 'expired'],
   ]);
   expect(server.sessions.size).toBe(0);
@@ -48,4 +69,38 @@ test('server.sessions: size, get(id) and iteration over the sessions held', asyn
   server.sessions.get(ids[0]!)!.close();
   expect(server.sessions.size).toBe(1);
   expect([...server.sessions].map((s) => s.id)).toEqual([ids[1]]);
+});
+
+test('after a bye the session ends once the messages received before it are handled', async () => {
+  const server = await startServer();
+  const handled: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let session!: Session;
+  server.on('session', (s) => {
+    session = s;
+    s.on('message', async (data) => {
+      await gate;
+      handled.push(String(data));
+    });
+  });
+  const client = await rawSession(server.url);
+  client.send('a', 'b');
+  client.sendControl({ t: 'bye' });
+  // The server answers a ping after everything sent before it on this socket: the bye was read.
+  client.sendControl({ t: 'ping' });
+  await client.until(() => client.log.some((m) => m.kind === 'control' && m.message.t === 'pong'), 'pong');
+  const ended = new Promise((resolve) => session.once('end', resolve));
+  // The handler of 'a' is still waiting: the session must not end under it.
+  expect(session.state).not.toBe('ended');
+  release();
+  expect(await ended).toEqual({ reason: 'left' });
+  expect(handled).toEqual(['a', 'b']);
+});
+
+test('a bye before the welcome is a protocol error (4002)', async () => {
+  const server = await startServer();
+  const client = await rawConnect(server.url);
+  client.sendControl({ t: 'bye' });
+  expect(await client.closed).toMatchObject({ code: 4002 });
 });
