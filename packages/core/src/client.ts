@@ -474,7 +474,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     const outbox = this.outbox;
     while (outbox.transmitted < outbox.length) {
       if (transport.bufferedAmount > HIGH_WATER_BYTES) {
-        this.waitForDrain();
+        this.waitForDrain(transport);
         return;
       }
       const first = outbox.at(outbox.transmitted);
@@ -510,12 +510,18 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     this.counters.bytesOut += typeof frame === 'string' ? frame.length : frame.length;
   }
 
-  private waitForDrain(): void {
+  private waitForDrain(transport: Transport): void {
     if (this.cancelDrainPoll) return;
-    this.cancelDrainPoll = this.scope.timeout(() => {
+    const resume = () => {
+      this.cancelDrainPoll?.();
       this.cancelDrainPoll = undefined;
       this.queueFlush();
-    }, 5);
+    };
+    // The poll guarantees progress; a transport that reports drains resumes sooner.
+    this.cancelDrainPoll = this.scope.timeout(resume, 5);
+    transport.whenDrained?.(() => {
+      if (this.link.transport === transport && this.cancelDrainPoll) resume();
+    }, HIGH_WATER_BYTES / 2);
   }
 
   private sendAck(transport: Transport): void {

@@ -25,6 +25,12 @@ export interface Transport {
   close(code?: number, reason?: string): void;
   /** Drops the socket without a closing handshake (a dead link cannot complete one). */
   terminate(): void;
+  /**
+   * Optional: calls `callback` once the bytes queued fall to `lowWater`, so a sender
+   * under back-pressure resumes the moment there is room. Without it (browsers have no
+   * such event) the client polls `bufferedAmount`. One waiter at a time.
+   */
+  whenDrained?(callback: () => void, lowWater: number): void;
 }
 
 export type TransportFactory = (url: string, protocols: string[], handlers: TransportHandlers) => Transport;

@@ -43,6 +43,26 @@ export function nodeTransport(options: NodeOptions = {}): TransportFactory {
  */
 class NodeSocket extends WebSocket implements Transport {
   handlers: TransportHandlers;
+  private drainWaiter: (() => void) | undefined = undefined;
+  private lowWater = 0;
+  /** Created at the first back-pressure: until then writes carry no callback at all. */
+  private onWritten: (() => void) | undefined = undefined;
+
+  override send(data: string | Uint8Array): void {
+    super.send(data, this.onWritten);
+  }
+
+  whenDrained(callback: () => void, lowWater: number): void {
+    this.drainWaiter = callback;
+    this.lowWater = lowWater;
+    this.onWritten ??= () => {
+      const waiter = this.drainWaiter;
+      if (waiter && this.bufferedAmount <= this.lowWater) {
+        this.drainWaiter = undefined;
+        waiter();
+      }
+    };
+  }
 
   constructor(url: string, protocols: string[], options: NodeOptions, handlers: TransportHandlers) {
     super(url, protocols, {

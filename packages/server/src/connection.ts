@@ -24,6 +24,12 @@ export interface Transport {
   terminate(): void;
   /** Bytes queued in the socket but not yet written. */
   readonly bufferedAmount: number;
+  /**
+   * Calls `callback` once, when the bytes queued fall to `lowWater` or the socket goes.
+   * One waiter at a time: a new one replaces the old. Event-driven, so a sender under
+   * backpressure resumes the moment there is room instead of at the next poll.
+   */
+  whenDrained(callback: () => void, lowWater: number): void;
 }
 
 /** Where a socket is in its life. */
@@ -56,6 +62,10 @@ export class Connection implements Link {
 
   get bufferedAmount(): number {
     return this.transport.bufferedAmount;
+  }
+
+  whenDrained(callback: () => void, lowWater: number): void {
+    this.transport.whenDrained(callback, lowWater);
   }
 
   write(data: string | Uint8Array): void {

@@ -27,8 +27,8 @@ export const PEER_MAX_FRAME_BYTES = 1024 * 1024;
 export const MAX_ENTRIES_PER_FRAME = 4096;
 /** Above this many bytes queued in the socket, stop writing and wait for it to drain. */
 export const HIGH_WATER_BYTES = 1024 * 1024;
-/** How often a backpressured session checks whether its socket drained, ms. */
-const DRAIN_POLL_MS = 10;
+/** A backpressured session writes again once its socket holds no more than this. */
+const LOW_WATER_BYTES = HIGH_WATER_BYTES / 2;
 /** Most nacks kept per session while waiting for proof that the client saw them. */
 const MAX_RETAINED_NACKS = 1000;
 /** Header varint (≤ 4 bytes below 16 MiB) of an entry, over-estimated. */
@@ -91,6 +91,8 @@ export interface Link {
   readonly bufferedAmount: number;
   /** Closes the socket; the session is detached before this returns. */
   close(code: number, reason: string): void;
+  /** Calls back once the socket's queue falls to `lowWater` (or the socket goes). */
+  whenDrained(callback: () => void, lowWater: number): void;
 }
 
 /** What a session needs from the server that holds it. */
@@ -156,7 +158,10 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
   private leaving = false;
   private volatileQueue: ReplayMessage[] | undefined;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
-  private drainTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Created at the first backpressure: idle sessions hold no closure for it. */
+  private onDrained: (() => void) | undefined = undefined;
+  /** The socket this session waits on to drain (backpressure), if any. */
+  private drainingLink: Link | undefined = undefined;
   private ttlTimer: ReturnType<typeof setTimeout> | undefined;
   private inbox: (InboxItem | undefined)[] = [];
   private inboxHead = 0;
@@ -406,9 +411,8 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     this.volatileQueue = undefined;
     this.ackDue = false;
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
-    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     this.ackTimer = undefined;
-    this.drainTimer = undefined;
+    this.drainingLink = undefined;
   }
 
   // ---- receiving ------------------------------------------------------------------
@@ -663,9 +667,10 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     this.flush();
   }
 
-  /** @internal */
-  drainChecked(): void {
-    this.drainTimer = undefined;
+  /** @internal The socket waited on has room again. */
+  drained(): void {
+    if (this.drainingLink === undefined || this.drainingLink !== this.link) return;
+    this.drainingLink = undefined;
     this.flush();
   }
 
@@ -684,9 +689,10 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     const visible = this.visibleSent();
     const ack = this.ackable();
     // While waiting for the socket to drain, only acks (and dropped volatiles) move.
-    while (this.drainTimer === undefined && this.nextWrite <= visible) {
+    while (this.drainingLink === undefined && this.nextWrite <= visible) {
       if (link.bufferedAmount > HIGH_WATER_BYTES) {
-        this.drainTimer = setTimeout(drainCheck, DRAIN_POLL_MS, this);
+        this.drainingLink = link;
+        link.whenDrained((this.onDrained ??= () => this.drained()), LOW_WATER_BYTES);
         break;
       }
       const first = r.sent - r.replay.length + 1;
@@ -704,7 +710,7 @@ export class Session<Identity = unknown> extends Emitter<SessionEvents> {
     if (volatile) {
       this.volatileQueue = undefined;
       // Volatile data is the first thing to give up under backpressure.
-      if (this.drainTimer === undefined) {
+      if (this.drainingLink === undefined) {
         for (let start = 0; start < volatile.length; ) {
           const end = frameEnd(volatile, start);
           link.write(encodeVolatile(volatile.slice(start, end)));
@@ -770,9 +776,6 @@ function frameEnd(messages: readonly ReplayMessage[], start: number): number {
 // Timer callbacks without a closure per session: idle sessions should cost little memory.
 function ackTimeout(session: Session): void {
   session.ackTimedOut();
-}
-function drainCheck(session: Session): void {
-  session.drainChecked();
 }
 function expireSession(session: Session): void {
   session.end('expired');

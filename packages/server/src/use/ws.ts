@@ -42,11 +42,27 @@ export interface WsBinding {
 }
 
 class WsTransport implements Transport {
+  private drainWaiter: (() => void) | undefined = undefined;
+  private lowWater = 0;
   constructor(private readonly ws: WebSocket) {}
   send(data: string | Uint8Array): void {
-    this.ws.send(data);
+    // The write callback is how a waiter learns that bytes left the process; one shared
+    // function, no closure per frame.
+    this.ws.send(data, this.written);
+  }
+  private readonly written = (): void => {
+    const waiter = this.drainWaiter;
+    if (waiter && this.ws.bufferedAmount <= this.lowWater) {
+      this.drainWaiter = undefined;
+      waiter();
+    }
+  };
+  whenDrained(callback: () => void, lowWater: number): void {
+    this.lowWater = lowWater;
+    this.drainWaiter = callback;
   }
   close(code: number, reason: string): void {
+    this.drainWaiter = undefined;
     try {
       this.ws.close(code, reason);
     } catch {
@@ -55,6 +71,7 @@ class WsTransport implements Transport {
     }
   }
   terminate(): void {
+    this.drainWaiter = undefined;
     this.ws.terminate();
   }
   get bufferedAmount(): number {
