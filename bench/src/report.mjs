@@ -346,7 +346,7 @@ function markdown(r, svgRelative) {
   if (r.bundle) {
     L.push('## 5. Browser bundle size');
     L.push('');
-    L.push(`${r.bundle.method} The full IIFE is the shipped \`packages/browser/dist/continuum.min.js\` (built by the repository's rollup config with the same plugins and terser options). Sizes are deterministic: measured once.`);
+    L.push(`${r.bundle.method} The two script-tag files are the shipped \`packages/browser/dist/continuum.min.js\` (the client, channels included) and \`dist/reconnecting-websocket.min.js\` (the drop-in; a page loads either or both, they fill the same \`Continuum\` global), built by the repository's rollup config with the same plugins and terser options. Sizes are deterministic: measured once.`);
     L.push('');
     L.push('| client | min bytes | min + gzip -9 KiB | brotli KiB |');
     L.push('|---|---|---|---|');
