@@ -5,23 +5,29 @@ import type { Session } from '../src/index.js';
 import { nodeClient } from './helpers/node-client.js';
 import { connect as rawConnect, session as rawSession, startServer } from './helpers/server.js';
 
-test('socket dropped: close, not end; resumed: the same session; client.close(): end "left" at once', async () => {
-  const server = await startServer({ session: { ttlMs: 300 } });
+/** Records every session's 'close' codes and 'end' reasons, in order; `latest()` is the newest session. */
+function watchSessions(server: Awaited<ReturnType<typeof startServer>>) {
   const events: [string, unknown][] = [];
-  let session!: Session;
+  let newest: Session | undefined;
   server.on('session', (s) => {
-    session = s;
+    newest = s;
     s.on('close', (e) => events.push(['close', e.code]));
     s.on('end', (e) => events.push(['end', e.reason]));
   });
+  return { events, latest: () => newest! };
+}
+
+test('socket dropped: close, not end; resumed: the same session; client.close(): end "left" at once', async () => {
+  const server = await startServer({ session: { ttlMs: 300 } });
+  const { events, latest } = watchSessions(server);
   const { client, log } = nodeClient(server.url);
   await vi.waitFor(() => expect(log.sessions).toHaveLength(1));
 
   client.reconnect(); // the client drops its socket (no close frame: 1006) and resumes at once
   await vi.waitFor(() => expect(log.sessions).toHaveLength(2));
-  expect(log.sessions[1]).toMatchObject({ id: session.id, resumed: true });
+  expect(log.sessions[1]).toMatchObject({ id: latest().id, resumed: true });
   expect(events).toEqual([['close', 1006]]);
-  expect(session.state).toBe('connected');
+  expect(latest().state).toBe('connected');
 
   // The app closed the client for good (bye): the session ends now, not after the TTL.
   await client.close();
@@ -31,22 +37,16 @@ test('socket dropped: close, not end; resumed: the same session; client.close():
     ['close', 1000],
     ['end', 'left'],
   ]);
-  expect(session.state).toBe('ended');
+  expect(latest().state).toBe('ended');
   expect(server.sessions.size).toBe(0);
 });
 
 test('a client that vanishes without a bye: close, then end "expired" after the ttl', async () => {
   const server = await startServer({ session: { ttlMs: 300 } });
-  const events: [string, unknown][] = [];
-  let session!: Session;
-  server.on('session', (s) => {
-    session = s;
-    s.on('close', (e) => events.push(['close', e.code]));
-    s.on('end', (e) => events.push(['end', e.reason]));
-  });
+  const { events, latest } = watchSessions(server);
   const client = await rawSession(server.url);
   await client.drop();
-  await vi.waitFor(() => expect(session.state).toBe('disconnected'));
+  await vi.waitFor(() => expect(latest().state).toBe('disconnected'));
   expect(server.sessions.size).toBe(1);
   await vi.waitFor(() => expect(events.at(-1)).toEqual(['end', 'expired']));
   expect(events).toEqual([
