@@ -20,8 +20,8 @@ import {
   helloFor,
   parseRetryHint,
   utf8Length,
+  type ClientControl,
   type ErrorCode,
-  type FrameEntry,
   type Gap,
   type Payload,
   type WelcomeMessage,
@@ -30,10 +30,10 @@ import { ChannelRegistry, type ChannelHost, type SubscribeOptions, type Subscrip
 import { Emitter } from './emitter.js';
 import { Link, type EndDecision, type LinkOwner, type Provider, type SocketEnd } from './link.js';
 import { checkUrl, resolveClientOptions, type ClientOptions, type CloseInfo, type Codec, type ResolvedClientOptions } from './options.js';
-import { Outbox, type OutboxEntry } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { Scope } from './scope.js';
 import type { ConnectionState } from './state.js';
-import { webSocketTransport, type Transport, type TransportFactory } from './transport.js';
+import { webSocketTransport, type Transport } from './transport.js';
 
 export interface StateEvent {
   state: ConnectionState;
@@ -138,6 +138,13 @@ export const jsonCodec: Codec<unknown, unknown> = {
   decode: (data) => JSON.parse(typeof data === 'string' ? data : utf8.decode(data)),
 };
 
+/** A volatile message waiting for the end of the turn; resolves once written. */
+interface VolatileEntry {
+  data: Payload;
+  size: number;
+  resolve: () => void;
+}
+
 /**
  * A resumable Continuum session over a WebSocket that reconnects by itself.
  * Every server message is delivered once, in order, across reconnects; every
@@ -155,8 +162,10 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   private readonly scope: Scope;
   private readonly outbox = new Outbox();
   private readonly channels = new ChannelRegistry(this.channelHost());
-  private readonly tokenProvider: Provider<string> | undefined;
+  private readonly token: Provider<string> | undefined;
+  /** Neither the url nor the token can change: a refused credential (4401) is final. */
   private readonly credentialsStatic: boolean;
+  private readonly shouldReconnect: ((close: CloseInfo) => boolean | undefined) | undefined;
 
   // session
   private sessionId: string | undefined;
@@ -165,19 +174,20 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   /** Highest contiguous server sequence number delivered to the app. */
   private recv = 0;
   private ackSent = 0;
+  /** The current socket is past its welcome. */
   private ready = false;
-  private welcome: WelcomeMessage | undefined;
   private frameBudget = DEFAULT_FRAME_BYTES;
   private serverMaxMessageBytes = Infinity;
 
   // per socket
-  private volatileQueue: { entry: FrameEntry; resolve: () => void }[] = [];
+  private volatileQueue: VolatileEntry[] = [];
   private flushQueued = false;
-  private cancelAckTimer: (() => void) | undefined;
-  private cancelDrainPoll: (() => void) | undefined;
+  /** The one pending flush timer (the ack delay, or the back-pressure poll). */
+  private cancelFlushTimer: (() => void) | undefined;
   private pingSentAt = 0;
   private lastCredential: string | undefined;
   private refusedCredential: string | undefined;
+  /** The server closed with 1009: the first message it never handled is rejected, not sent again. */
   private rejectAfterTooBig = false;
   private overflowReported = false;
   private closedByApp = false;
@@ -202,27 +212,22 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     super();
     checkUrl(url);
     this.options = resolveClientOptions(options);
-    const codec = options.codec;
+    const { codec, token, protocols: extra } = options;
     if (codec !== undefined && codec !== 'json' && (typeof codec !== 'object' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function'))
-      throw new ContinuumError('INVALID_ARGUMENT', "codec must be 'json' or an object with encode() and decode()");
+      invalid("codec must be 'json' or an object with encode() and decode()");
+    if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') invalid('token must be a string or a function returning one');
     this.codec = codec === 'json' ? jsonCodec : codec;
-    const transport = chooseTransport(options);
-    this.tokenProvider = options.token;
-    if (options.token !== undefined && typeof options.token !== 'string' && typeof options.token !== 'function')
-      throw new ContinuumError('INVALID_ARGUMENT', 'token must be a string or a function returning one');
-    this.credentialsStatic = typeof url === 'string' && typeof options.token !== 'function';
-    const extra = options.protocols;
+    this.token = token;
+    this.credentialsStatic = typeof url === 'string' && typeof token !== 'function';
+    this.shouldReconnect = options.shouldReconnect;
+    const transport = options.transport ?? (options.WebSocket && webSocketTransport(options.WebSocket));
+    if (!transport) invalid('no WebSocket implementation: in Node use @continuum/node, in browsers @continuum/browser, or pass the `WebSocket` option');
     const protocols: Provider<string[]> =
-      typeof extra === 'function'
-        ? async () => [SUBPROTOCOL, ...(await extra())]
-        : [SUBPROTOCOL, ...(extra ?? [])];
+      typeof extra === 'function' ? async () => [SUBPROTOCOL, ...(await extra())] : [SUBPROTOCOL, ...(extra ?? [])];
     this.scope = new Scope(this.options.clock);
     this.link = new Link({ ...this.options, url, protocols, transport }, this.linkOwner());
-    this.shouldReconnect = options.shouldReconnect;
     if (this.options.autoConnect) this.link.connect('constructed');
   }
-
-  private readonly shouldReconnect: ((close: CloseInfo) => boolean | undefined) | undefined;
 
   /** The connection state. */
   get state(): ConnectionState {
@@ -241,18 +246,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
    * Throws synchronously only for a wrong argument type.
    */
   send(data: TSend, options: SendOptions = {}): Promise<void> {
-    const payload = this.codec ? this.encode(data) : toPayload(data);
-    const size = typeof payload === 'string' ? utf8Length(payload) : payload.length;
-    if (this.state === 'closed' && !this.options.autoConnect && !this.closedByApp && this.link.attempts === 0) {
-      // Not connected yet (autoConnect: false): accepted into the outbox like any offline send.
-    } else if (this.state === 'closed') {
-      return rejected(new ContinuumError('CLIENT_CLOSED', 'the client is closed; call reconnect() to send again'));
-    }
-    const limit = Math.min(this.options.maxMessageBytes, this.serverMaxMessageBytes);
-    if (size > limit)
-      return rejected(new ContinuumError('MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit} bytes`));
-    if (options.volatile) return this.sendVolatile(payload);
-    return this.accept(payload, size);
+    return this.post(data, undefined, options.volatile);
   }
 
   /**
@@ -279,56 +273,6 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     return this.channels.size;
   }
 
-  private channelHost(): ChannelHost {
-    const self = this;
-    return {
-      get ready() {
-        return self.ready && self.link.transport !== undefined;
-      },
-      sendControl: (message) => this.link.transport?.send(encodeControl(message)),
-      publish: (channel, data) => this.publishTo(channel, data as TSend),
-      decode: (data) => (this.codec ? this.codec.decode(data) : data),
-    };
-  }
-
-  /** `sub.publish()`: a session message with the channel flag, acked or nacked like any other. */
-  private publishTo(channel: string, data: TSend): Promise<void> {
-    const payload = this.codec ? this.encode(data) : toPayload(data);
-    const size = typeof payload === 'string' ? utf8Length(payload) : payload.length;
-    if (this.state === 'closed' && (this.closedByApp || this.link.attempts > 0 || this.options.autoConnect)) {
-      return rejected(new ContinuumError('CLIENT_CLOSED', 'the client is closed; call reconnect() to publish again'));
-    }
-    const limit = Math.min(this.options.maxMessageBytes, this.serverMaxMessageBytes);
-    if (size > limit)
-      return rejected(new ContinuumError('MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit} bytes`));
-    return this.accept(payload, size, channel);
-  }
-
-  private encode(value: unknown): Payload {
-    let encoded: unknown;
-    try {
-      encoded = this.codec!.encode(value);
-    } catch (cause) {
-      throw new ContinuumError('INVALID_ARGUMENT', `the codec could not encode this value: ${String(cause)}`, { cause });
-    }
-    if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array))
-      throw new ContinuumError('INVALID_ARGUMENT', 'the codec must encode to a string or a Uint8Array');
-    return encoded;
-  }
-
-  /** Delivers one message, decoded when a codec is set; a decode failure is an error event, never a throw. */
-  private emitMessage(data: Payload, meta: MessageMeta): void {
-    if (!this.codec) return this.emit('message', data as TReceive, meta);
-    let value: TReceive;
-    try {
-      value = this.codec.decode(data) as TReceive;
-    } catch (cause) {
-      this.emit('error', new ContinuumError('DECODE_FAILED', `message ${meta.seq} could not be decoded: ${String(cause)}`, { cause, data }));
-      return;
-    }
-    this.emit('message', value, meta);
-  }
-
   /** Starts connecting when created with `autoConnect: false`. */
   connect(): void {
     this.closedByApp = false;
@@ -349,8 +293,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   close(codeOrOptions?: number | CloseOptions, reason?: string): Promise<void> {
     const o: CloseOptions = typeof codeOrOptions === 'object' ? codeOrOptions : { code: codeOrOptions, reason };
     const code = o.code ?? CloseCode.NORMAL;
-    if (code !== 1000 && !(code >= 3000 && code <= 4999))
-      throw new ContinuumError('INVALID_ARGUMENT', `close code must be 1000 or 3000–4999, got ${code}`);
+    if (code !== 1000 && !(code >= 3000 && code <= 4999)) invalid(`close code must be 1000 or 3000–4999, got ${code}`);
     return this.closeNow(code, o);
   }
 
@@ -358,14 +301,14 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     if (o.drain && this.outbox.length > 0 && this.state !== 'closed') await this.drainOutbox(o.timeoutMs ?? 10_000);
     if (this.closedByApp && this.state === 'closed') return;
     this.closedByApp = true;
-    const hadSocket = this.link.transport !== undefined;
+    const transport = this.link.transport;
     // This session will never be resumed: the server may end it now instead of keeping it
     // (and the app's view of this client as present) until its TTL runs out.
-    if (this.ready) this.link.transport?.send(encodeControl({ t: 'bye' }));
+    if (this.ready) this.control({ t: 'bye' });
     const reason = o.reason ?? '';
     const closing = this.link.close(code, reason, 'closed by the app');
     this.scope.clear();
-    if (hadSocket) this.emit('close', { code, reason, wasClean: true, willReconnect: false });
+    if (transport) this.emit('close', { code, reason, wasClean: true, willReconnect: false });
     await closing;
   }
 
@@ -383,33 +326,48 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
 
   /** Checks the link now (the network changed, the page became visible). Adapters call it. */
   checkConnection(reason: string, withinMs = 3000): void {
+    void reason;
     if (this.state === 'open') this.link.probe(withinMs);
-    else if (this.state !== 'closed') {
-      void reason;
-      this.link.attemptNow();
-    }
+    else if (this.state !== 'closed') this.link.attemptNow();
   }
 
   // ---- sending ---------------------------------------------------------------------
 
-  private accept(data: Payload, size: number, channel?: string): Promise<void> {
+  /** `send()` and `sub.publish()`: checked, then queued (or, volatile, written this turn). */
+  private post(data: unknown, channel?: string, volatile?: boolean): Promise<void> {
+    const payload = this.codec ? this.encode(data) : toPayload(data);
+    const size = typeof payload === 'string' ? utf8Length(payload) : payload.length;
+    // Before the first connect() (autoConnect: false) a send waits in the outbox like any offline one.
+    if (this.state === 'closed' && (this.closedByApp || this.link.attempts > 0 || this.options.autoConnect))
+      return rejected('CLIENT_CLOSED', 'the client is closed; call reconnect() to send again');
+    const limit = Math.min(this.options.maxMessageBytes, this.serverMaxMessageBytes);
+    if (size > limit) return rejected('MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit} bytes`);
+    if (volatile) {
+      if (!this.ready) return rejected('NOT_CONNECTED', 'volatile messages are only sent while connected', true);
+      return new Promise<void>((resolve) => {
+        this.volatileQueue.push({ data: payload, size, resolve });
+        this.queueFlush();
+      });
+    }
     const { outboxMaxMessages, outboxMaxBytes, overflow } = this.options;
-    while (this.outbox.length >= outboxMaxMessages || this.outbox.bytes + size > outboxMaxBytes) {
-      const evicted = overflow === 'drop-oldest' ? this.outbox.evictOldestUnsent() : undefined;
+    const outbox = this.outbox;
+    while (outbox.length >= outboxMaxMessages || outbox.bytes + size > outboxMaxBytes) {
+      const evicted = overflow === 'drop-oldest' && outbox.evictOldestUnsent();
+      const error = evicted
+        ? new ContinuumError('EVICTED', 'evicted from a full outbox by a newer message (overflow: drop-oldest)')
+        : new ContinuumError('OUTBOX_FULL', `outbox full (${outbox.length} messages, ${outbox.bytes} bytes)`, { retryable: true });
+      // One `error` event per event-loop turn, however many sends overflowed in it.
+      if (!this.overflowReported) {
+        this.overflowReported = true;
+        queueMicrotask(() => (this.overflowReported = false));
+        this.emit('error', error);
+      }
       if (!evicted) {
         this.counters.overflowed++;
-        const error = new ContinuumError(
-          'OUTBOX_FULL',
-          `outbox full (${this.outbox.length} messages, ${this.outbox.bytes} bytes; limits ${outboxMaxMessages} / ${outboxMaxBytes})`,
-          { retryable: true },
-        );
-        this.reportOverflow(error);
-        return rejected(error);
+        return settled(Promise.reject(error));
       }
       this.counters.evicted++;
-      const error = new ContinuumError('EVICTED', 'evicted from a full outbox by a newer message (overflow: drop-oldest)');
       evicted.reject(error);
-      this.reportOverflow(error);
     }
     let resolve!: () => void;
     let reject!: (error: ContinuumError) => void;
@@ -417,28 +375,33 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       resolve = res;
       reject = rej;
     });
-    promise.catch(noop);
-    this.outbox.push({ data, size, seq: 0, settled: false, resolve, reject, ...(channel !== undefined && { channel }) });
+    outbox.push({ data: payload, size, seq: 0, settled: false, resolve, reject, channel });
     this.queueFlush();
-    return promise;
+    return settled(promise);
   }
 
-  /** One `error` event per event-loop turn, however many sends overflowed in it. */
-  private reportOverflow(error: ContinuumError): void {
-    if (this.overflowReported) return;
-    this.overflowReported = true;
-    queueMicrotask(() => {
-      this.overflowReported = false;
-    });
-    this.emit('error', error);
+  private encode(value: unknown): Payload {
+    let encoded: unknown;
+    try {
+      encoded = this.codec!.encode(value);
+    } catch (cause) {
+      throw new ContinuumError('INVALID_ARGUMENT', `the codec could not encode this value: ${cause}`, { cause });
+    }
+    if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array)) invalid('the codec must encode to a string or a Uint8Array');
+    return encoded;
   }
 
-  private sendVolatile(data: Payload): Promise<void> {
-    if (!this.ready) return rejected(new ContinuumError('NOT_CONNECTED', 'volatile messages are only sent while connected', { retryable: true }));
-    return new Promise<void>((resolve) => {
-      this.volatileQueue.push({ entry: { data }, resolve });
-      this.queueFlush();
-    });
+  /** Delivers one message, decoded when a codec is set; a decode failure is an error event, never a throw. */
+  private emitMessage(data: Payload, meta: MessageMeta): void {
+    let value: unknown = data;
+    if (this.codec) {
+      try {
+        value = this.codec.decode(data);
+      } catch (cause) {
+        return this.emit('error', new ContinuumError('DECODE_FAILED', `message ${meta.seq} could not be decoded: ${cause}`, { cause, data }));
+      }
+    }
+    this.emit('message', value as TReceive, meta);
   }
 
   private queueFlush(): void {
@@ -449,122 +412,110 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     queueMicrotask(() => this.flush());
   }
 
+  /** Flushes after `ms` unless a flush timer is already pending. */
+  private flushIn(ms: number): void {
+    this.cancelFlushTimer ??= this.scope.timeout(() => {
+      this.cancelFlushTimer = undefined;
+      this.flush();
+    }, ms);
+  }
+
+  private stopFlushTimer(): void {
+    this.cancelFlushTimer?.();
+    this.cancelFlushTimer = undefined;
+  }
+
+  /** Writes volatile messages, then unsent outbox entries, in frames of at most `batchBytes`; ends with the ack. */
   private flush(): void {
     this.flushQueued = false;
     const transport = this.link.transport;
     if (!transport || !this.ready) return;
-    const maxEntries = this.options.batch ? MAX_BATCH_ENTRIES : 1;
-    const batchBytes = Math.min(this.frameBudget, Limits.batchTargetBytes);
-    if (this.volatileQueue.length > 0) {
-      const queue = this.volatileQueue;
-      this.volatileQueue = [];
-      for (let start = 0; start < queue.length; ) {
-        // Text counted at 3 bytes per UTF-16 unit: an upper bound, no encoding pass.
-        let end = start;
-        for (let bytes = 16; end < queue.length && end - start < maxEntries; end++) {
-          const data = queue[end].entry.data;
-          bytes += (typeof data === 'string' ? data.length * 3 : data.length) + 8;
-          if (end > start && bytes > batchBytes) break;
-        }
-        this.write(transport, encodeVolatile(queue.slice(start, end).map((v) => v.entry)), end - start);
-        start = end;
-      }
-      for (const v of queue) v.resolve();
+    const volatile = this.volatileQueue;
+    this.volatileQueue = [];
+    for (let start = 0, end: number; start < volatile.length; start = end) {
+      end = this.batchEnd((i) => (i < volatile.length ? volatile[i] : undefined), start);
+      this.write(transport, encodeVolatile(volatile.slice(start, end)), end - start);
     }
+    for (const v of volatile) v.resolve();
     const outbox = this.outbox;
-    while (outbox.transmitted < outbox.length) {
+    let start: number;
+    while ((start = outbox.transmitted) < outbox.length) {
       if (transport.bufferedAmount > HIGH_WATER_BYTES) {
-        this.waitForDrain(transport);
-        return;
+        // The poll guarantees progress; a transport that reports drains resumes sooner.
+        this.stopFlushTimer();
+        this.flushIn(5);
+        transport.whenDrained?.(() => {
+          if (this.link.transport === transport && this.cancelFlushTimer) {
+            this.stopFlushTimer();
+            this.queueFlush();
+          }
+        }, HIGH_WATER_BYTES / 2);
+        break;
       }
-      const first = outbox.at(outbox.transmitted);
-      if (first.origin) {
-        if (first.seq === 0) first.seq = this.nextSeq++;
-        this.ackSent = this.recv;
-        this.write(transport, encodeResend(this.recv, first.seq, first.origin.id, first.origin.seq, entryOf(first)), 1);
-        outbox.transmitted++;
-        continue;
-      }
-      const entries: FrameEntry[] = [];
-      let bytes = 16;
-      let firstSeq = 0;
-      while (outbox.transmitted < outbox.length && entries.length < maxEntries) {
-        const e = outbox.at(outbox.transmitted);
-        if (e.origin || (entries.length > 0 && bytes + e.size + 8 > batchBytes)) break;
-        if (e.seq === 0) e.seq = this.nextSeq++;
-        if (entries.length === 0) firstSeq = e.seq;
-        entries.push(entryOf(e));
-        bytes += e.size + 8;
-        outbox.transmitted++;
-      }
+      const first = outbox.at(start);
+      // A resend goes alone, in its own frame kind (it carries its idempotency key).
+      const end = first.origin ? start + 1 : this.batchEnd((i) => (i < outbox.length && !outbox.at(i).origin ? outbox.at(i) : undefined), start);
+      for (let i = start; i < end; i++) if (!outbox.at(i).seq) outbox.at(i).seq = this.nextSeq++;
+      outbox.transmitted = end;
       this.ackSent = this.recv;
-      this.write(transport, encodeData(this.recv, firstSeq, entries), entries.length);
+      const frame = first.origin
+        ? encodeResend(this.recv, first.seq, first.origin.id, first.origin.seq, first)
+        : encodeData(this.recv, first.seq, outbox.slice(start, end));
+      this.write(transport, frame, end - start);
     }
-    if (this.ackSent < this.recv) this.sendAck(transport);
+    if (this.ackSent < this.recv) {
+      this.ackSent = this.recv;
+      this.write(transport, encodeAck(this.recv), 0);
+    }
+    if (outbox.transmitted === outbox.length) this.stopFlushTimer();
+  }
+
+  /**
+   * Where the frame that starts at `start` ends: at most MAX_BATCH_ENTRIES messages
+   * (one with `batch: false`) and the batch budget in bytes, but at least one message.
+   */
+  private batchEnd(at: (i: number) => { size: number } | undefined, start: number): number {
+    const maxEntries = this.options.batch ? MAX_BATCH_ENTRIES : 1;
+    const budget = Math.min(this.frameBudget, Limits.batchTargetBytes);
+    let end = start;
+    for (let bytes = 16, e; (e = at(end)) && end - start < maxEntries; end++) {
+      bytes += e.size + 8;
+      if (end > start && bytes > budget) break;
+    }
+    return end;
   }
 
   private write(transport: Transport, frame: Uint8Array | string, messages: number): void {
     transport.send(frame);
-    this.counters.framesOut++;
-    this.counters.messagesOut += messages;
-    this.counters.bytesOut += typeof frame === 'string' ? frame.length : frame.length;
+    const c = this.counters;
+    c.framesOut++;
+    c.messagesOut += messages;
+    c.bytesOut += frame.length;
   }
 
-  private waitForDrain(transport: Transport): void {
-    if (this.cancelDrainPoll) return;
-    const resume = () => {
-      this.cancelDrainPoll?.();
-      this.cancelDrainPoll = undefined;
-      this.queueFlush();
-    };
-    // The poll guarantees progress; a transport that reports drains resumes sooner.
-    this.cancelDrainPoll = this.scope.timeout(resume, 5);
-    transport.whenDrained?.(() => {
-      if (this.link.transport === transport && this.cancelDrainPoll) resume();
-    }, HIGH_WATER_BYTES / 2);
-  }
-
-  private sendAck(transport: Transport): void {
-    this.cancelAckTimer?.();
-    this.cancelAckTimer = undefined;
-    this.ackSent = this.recv;
-    transport.send(encodeAck(this.recv));
-    this.counters.framesOut++;
+  private control(message: ClientControl): void {
+    this.link.transport?.send(encodeControl(message));
   }
 
   private scheduleAck(): void {
     const pending = this.recv - this.ackSent;
-    if (pending <= 0) return;
-    if (pending >= ACK_EVERY) {
-      this.queueFlush();
-      return;
-    }
     // A queued flush ends with the ack (in its DATA frame or alone): no timer needed.
-    if (this.cancelAckTimer || this.flushQueued) return;
-    this.cancelAckTimer = this.scope.timeout(() => {
-      this.cancelAckTimer = undefined;
-      const transport = this.link.transport;
-      if (transport && this.ready && this.ackSent < this.recv) this.sendAck(transport);
-    }, ACK_DELAY_MS);
+    if (pending >= ACK_EVERY) this.queueFlush();
+    else if (pending > 0 && !this.flushQueued) this.flushIn(ACK_DELAY_MS);
   }
 
   private drainOutbox(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
+      const deadline = this.options.clock.now() + timeoutMs;
       const check = () => {
-        if (this.outbox.length === 0 || this.state === 'closed') {
-          cancelTimer();
-          cancelPoll();
-          resolve();
-        } else cancelPoll = this.scope.timeout(check, 10);
-      };
-      let cancelPoll = noop;
-      const cancelTimer = this.scope.timeout(() => {
-        cancelPoll();
-        const left = this.outbox.drain();
-        const error = new ContinuumError('CLIENT_CLOSED', `drain timed out after ${timeoutMs} ms; ${left.length} message(s) not acknowledged`);
-        for (const e of left) if (!e.settled) e.reject(error);
+        if (this.outbox.length === 0 || this.state === 'closed') return resolve();
+        const left = deadline - this.options.clock.now();
+        if (left > 0) return void this.scope.timeout(check, Math.min(10, left));
+        const unacked = this.outbox.drain();
+        const error = new ContinuumError('CLIENT_CLOSED', `drain timed out after ${timeoutMs} ms; ${unacked.length} message(s) not acknowledged`);
+        for (const e of unacked) if (!e.settled) e.reject(error);
         resolve();
-      }, timeoutMs);
+      };
       check();
     });
   }
@@ -577,109 +528,88 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     try {
       if (typeof data === 'string') this.onControl(data);
       else if (this.ready) this.onFrame(data);
-      else throw new ProtocolViolation('data frame before the handshake completed');
+      else fail('data frame before the handshake completed');
     } catch (error) {
       if (!(error instanceof ProtocolViolation)) throw error;
-      this.protocolError(error.message);
+      this.link.drop(
+        CloseCode.CONTINUUM_PROTOCOL_ERROR,
+        'protocol error',
+        new ContinuumError('PROTOCOL_ERROR', `the server broke the protocol: ${error.message}`, { retryable: true }),
+      );
     }
   }
 
-  private protocolError(message: string): void {
-    const error = new ContinuumError('PROTOCOL_ERROR', `the server broke the protocol: ${message}`, { retryable: true });
-    this.link.drop(CloseCode.CONTINUUM_PROTOCOL_ERROR, 'protocol error', error);
-  }
-
   private onControl(text: string): void {
-    const message = decodeServerControl(text);
-    if (!message) return;
-    const transport = this.link.transport;
-    switch (message.t) {
+    const m = decodeServerControl(text);
+    switch (m?.t) {
       case 'welcome':
-        if (this.ready) throw new ProtocolViolation('a second welcome');
-        this.onWelcome(message);
-        return;
+        if (this.ready) fail('a second welcome');
+        return this.onWelcome(m);
       case 'ping':
-        transport?.send(encodeControl({ t: 'pong' }));
-        return;
+        return this.control({ t: 'pong' });
       case 'pong':
         if (this.pingSentAt) this.counters.lastRttMs = this.options.clock.now() - this.pingSentAt;
         this.pingSentAt = 0;
         return;
       case 'nack': {
-        const entry = this.outbox.findSeq(message.seq);
-        if (entry && !entry.settled) {
-          entry.settled = true;
-          entry.reject(new ContinuumError('REJECTED_BY_SERVER', message.message || 'the server rejected the message'));
+        const e = this.outbox.findSeq(m.seq);
+        if (e && !e.settled) {
+          e.settled = true;
+          e.reject(new ContinuumError('REJECTED_BY_SERVER', m.message || 'the server rejected the message'));
         }
         return;
       }
       case 'refresh':
-        void this.refreshCredential();
-        return;
+        return void this.refreshCredential();
       case 'error':
-        this.emit('error', new ContinuumError(asErrorCode(message.code), message.message));
-        return;
+        return this.emit('error', new ContinuumError(errorCodes.includes(m.code) ? (m.code as ErrorCode) : 'REJECTED_BY_SERVER', m.message));
       case 'subscribed':
-        this.channels.onSubscribed(message);
-        return;
+        return this.channels.onSubscribed(m);
       case 'unsubscribed':
-        this.channels.onUnsubscribed(message);
-        return;
-      default:
-        return;
+        return this.channels.onUnsubscribed(m);
     }
   }
 
   private onFrame(bytes: Uint8Array): void {
     const frame = decodeFrame(bytes);
+    const c = this.counters;
     switch (frame.kind) {
       case FrameKind.ACK:
+        return this.onAck(frame.ack);
+      case FrameKind.DATA:
+      case FrameKind.RESEND: {
         this.onAck(frame.ack);
-        return;
-      case FrameKind.DATA: {
-        this.onAck(frame.ack);
-        const entries = frame.entries;
-        for (let i = 0; i < entries.length; i++) this.deliver(frame.firstSeq + i, entries[i].data);
-        this.scheduleAck();
-        return;
+        const data = frame.kind === FrameKind.DATA;
+        const first = data ? frame.firstSeq : frame.seq;
+        const entries = data ? frame.entries : [frame.entry];
+        for (let i = 0; i < entries.length; i++) {
+          const seq = first + i;
+          if (seq <= this.recv) c.duplicatesDropped++;
+          else if (seq !== this.recv + 1) fail(`sequence skipped from ${this.recv} to ${seq}`);
+          else {
+            this.recv = seq;
+            c.messagesIn++;
+            this.emitMessage(entries[i].data, { seq });
+          }
+        }
+        return this.scheduleAck();
       }
-      case FrameKind.RESEND:
-        this.onAck(frame.ack);
-        this.deliver(frame.seq, frame.entry.data);
-        this.scheduleAck();
-        return;
       case FrameKind.VOLATILE:
         for (const e of frame.entries) {
-          this.counters.messagesIn++;
+          c.messagesIn++;
           this.emitMessage(e.data, { seq: 0, volatile: true });
         }
         return;
       case FrameKind.PUBLICATION:
-        this.counters.messagesIn += frame.entries.length;
-        this.channels.onPublication(frame.channel, frame.epoch, frame.firstOffset, frame.entries);
-        return;
-      default:
-        return;
+        c.messagesIn += frame.entries.length;
+        return this.channels.onPublication(frame.channel, frame.epoch, frame.firstOffset, frame.entries);
     }
-  }
-
-  private deliver(seq: number, data: Payload): void {
-    if (seq <= this.recv) {
-      this.counters.duplicatesDropped++;
-      return;
-    }
-    if (seq !== this.recv + 1) throw new ProtocolViolation(`sequence skipped from ${this.recv} to ${seq}`);
-    this.recv = seq;
-    this.counters.messagesIn++;
-    this.emitMessage(data, { seq });
   }
 
   private onAck(ack: number): void {
     const outbox = this.outbox;
-    if (ack >= this.nextSeq) throw new ProtocolViolation(`ack ${ack} for a message never sent (next ${this.nextSeq})`);
-    while (outbox.length > 0) {
-      const e = outbox.at(0);
-      if (e.seq === 0 || e.seq > ack) break;
+    if (ack >= this.nextSeq) fail(`ack ${ack} for a message never sent (next ${this.nextSeq})`);
+    for (let e; (e = outbox.at(0)) && e.seq && e.seq <= ack; ) {
       outbox.shift();
       if (!e.settled) e.resolve();
     }
@@ -688,87 +618,83 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   // ---- handshake and session -------------------------------------------------------
 
   private async sayHello(transport: Transport, url: string): Promise<void> {
+    const link = this.link;
     if (transport.protocol !== SUBPROTOCOL) {
-      const error = new ContinuumError(
-        'PROTOCOL_ERROR',
-        `the server did not select the ${SUBPROTOCOL} subprotocol (got ${JSON.stringify(transport.protocol)}); is it a Continuum server? For other servers use ReconnectingWebSocket`,
+      return link.drop(
+        CloseCode.PROTOCOL_ERROR,
+        'subprotocol required',
+        new ContinuumError('PROTOCOL_ERROR', `the server did not select the ${SUBPROTOCOL} subprotocol (got ${JSON.stringify(transport.protocol)}): not a Continuum server? Use ReconnectingWebSocket for others`),
       );
-      this.link.drop(CloseCode.PROTOCOL_ERROR, 'subprotocol required', error);
-      return;
     }
     let token: string | undefined;
     try {
-      token = this.tokenProvider === undefined ? undefined : typeof this.tokenProvider === 'function' ? await this.tokenProvider() : this.tokenProvider;
+      const t = this.token;
+      token = typeof t === 'function' ? await t() : t;
     } catch (cause) {
-      this.link.drop(CloseCode.NORMAL, 'token provider failed', new ContinuumError('AUTH_EXPIRED', `the token provider failed: ${String(cause)}`, { retryable: true, cause }));
-      return;
+      return link.drop(CloseCode.NORMAL, 'token provider failed', new ContinuumError('AUTH_EXPIRED', `the token provider failed: ${cause}`, { retryable: true, cause }));
     }
-    if (this.link.transport !== transport) return;
-    const credential = `${url}\n${token ?? ''}`;
-    this.lastCredential = credential;
-    if (this.refusedCredential !== undefined && credential === this.refusedCredential) {
-      this.link.drop(CloseCode.NORMAL, 'credential unchanged', new ContinuumError('AUTH_EXPIRED', 'the server refused this credential (4401) and the provider returned it again'));
-      return;
-    }
+    if (link.transport !== transport) return;
+    const credential = (this.lastCredential = `${url}\n${token ?? ''}`);
+    if (credential === this.refusedCredential)
+      return link.drop(CloseCode.NORMAL, 'credential unchanged', new ContinuumError('AUTH_EXPIRED', 'the server refused this credential (4401) and the provider returned it again'));
     const resume = this.sessionId && this.resumeToken ? { id: this.sessionId, token: this.resumeToken, recv: this.recv } : undefined;
     transport.send(encodeControl(helloFor(resume, token)));
   }
 
   private onWelcome(w: WelcomeMessage): void {
     if (w.v !== PROTOCOL_VERSION) {
-      const error = new ContinuumError('PROTOCOL_ERROR', `the server speaks protocol version ${w.v}, this client ${PROTOCOL_VERSION}`);
-      this.link.drop(CloseCode.PROTOCOL_ERROR, 'unsupported protocol version', error);
-      return;
+      return this.link.drop(
+        CloseCode.PROTOCOL_ERROR,
+        'unsupported protocol version',
+        new ContinuumError('PROTOCOL_ERROR', `the server speaks protocol version ${w.v}, this client ${PROTOCOL_VERSION}`),
+      );
     }
     this.refusedCredential = undefined;
-    this.welcome = w;
     this.serverMaxMessageBytes = w.maxMessageBytes;
     this.frameBudget = Math.max(1024, w.maxFrameBytes - 64);
     const previousId = this.sessionId;
     const event: SessionEvent = { id: w.id, resumed: w.resumed };
     const outbox = this.outbox;
+    // Entries the server received stay (an ack may still remove them); the rest are sent again.
+    let kept = 0;
     if (w.resumed) {
-      if (w.id !== previousId) throw new ProtocolViolation('resumed a session the client did not ask for');
-      if (w.recv >= this.nextSeq || w.ack > w.recv) throw new ProtocolViolation('welcome acknowledges messages never sent');
+      if (w.id !== previousId) fail('resumed a session the client did not ask for');
+      if (w.recv >= this.nextSeq || w.ack > w.recv) fail('welcome acknowledges messages never sent');
       this.counters.resumes++;
       this.onAck(w.ack);
       // Everything after recv never reached the server: number it again from
       // recv + 1, so a rejected message leaves no hole in the sequence.
-      let kept = 0;
-      while (kept < outbox.length && outbox.at(kept).seq !== 0 && outbox.at(kept).seq <= w.recv) kept++;
+      while (kept < outbox.length && outbox.at(kept).seq && outbox.at(kept).seq <= w.recv) kept++;
       for (let i = kept; i < outbox.length; i++) {
-        const e = outbox.at(i);
-        if (e.seq !== 0) this.counters.retransmitted++;
-        e.seq = 0;
+        if (outbox.at(i).seq) this.counters.retransmitted++;
+        outbox.at(i).seq = 0;
       }
       this.nextSeq = w.recv + 1;
-      outbox.transmitted = kept;
-      if (this.rejectAfterTooBig && kept < outbox.length) this.rejectTooBig(kept);
     } else {
       if (previousId !== undefined) {
         this.counters.sessionsLost++;
         event.previousId = previousId;
-        if (w.gap) event.gap = w.gap;
+        event.gap = w.gap;
         event.unsent = this.settleLostSession(previousId, w.previous);
       }
       this.nextSeq = 1;
-      this.recv = 0;
-      this.ackSent = 0;
-      outbox.transmitted = 0;
-      // The message the server refused with 1009 is the first one it never handled.
-      if (this.rejectAfterTooBig && outbox.length > 0 && outbox.at(0).origin) this.rejectTooBig(0);
+      this.recv = this.ackSent = 0;
     }
+    outbox.transmitted = kept;
+    // The message the server refused with 1009 is the first one it never handled
+    // (after a lost session: only if it was sent, so it is now a resend).
+    if (this.rejectAfterTooBig && kept < outbox.length && (w.resumed || outbox.at(0).origin))
+      this.rejectAt(kept, new ContinuumError('MESSAGE_TOO_LARGE', 'the server closed with 1009 (message too big) on this message; it is not sent again'));
     this.rejectAfterTooBig = false;
     // A new server limit may be lower than what was accepted while offline.
-    for (let i = outbox.transmitted; i < outbox.length; i++) {
+    for (let i = kept; i < outbox.length; i++) {
       const e = outbox.at(i);
       if (e.size > w.maxMessageBytes) this.rejectAt(i--, new ContinuumError('MESSAGE_TOO_LARGE', `message of ${e.size} bytes exceeds the server's limit of ${w.maxMessageBytes} bytes`));
     }
     this.sessionId = w.id;
     this.resumeToken = w.token;
-    const interval = this.options.heartbeatIntervalMs;
-    const watchEvery = interval > 0 ? Math.min(interval, w.pingMs) : w.pingMs;
-    this.link.setHeartbeat({ pingEveryMs: interval, deadAfterMs: watchEvery + this.options.heartbeatTimeoutMs });
+    const { heartbeatIntervalMs: interval, heartbeatTimeoutMs } = this.options;
+    this.link.setHeartbeat({ pingEveryMs: interval, deadAfterMs: (interval > 0 ? Math.min(interval, w.pingMs) : w.pingMs) + heartbeatTimeoutMs });
     this.ready = true;
     this.link.established();
     // Subscriptions belong to the socket: ask for every one again, from its last position.
@@ -780,60 +706,62 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
 
   /** After a lost session: settle what the server reported handled, resend or reject the rest. */
   private settleLostSession(previousId: string, previous: { id: string; ack: number } | undefined): { resent: number; rejected: number } {
-    const ack = previous && previous.id === previousId ? previous.ack : 0;
+    const ack = previous?.id === previousId ? previous.ack : 0;
     const outbox = this.outbox;
-    let resent = 0;
-    let rejectedCount = 0;
-    for (let i = 0; i < outbox.length; i++) {
-      const e = outbox.at(i);
-      if (e.seq === 0) break; // never transmitted: goes out normally
-      if (e.seq <= ack) {
-        if (!e.settled) e.resolve();
+    const unsent = { resent: 0, rejected: 0 };
+    for (let i = 0, e; (e = outbox.at(i)) && e.seq; i++) {
+      // Sent before: handled (acked in `previous`), else rejected or resent with its idempotency key.
+      if (e.settled) {
+        // nacked: already rejected
+      } else if (e.seq <= ack) {
+        e.resolve();
         e.settled = true;
       } else if (this.options.onSessionLost === 'reject') {
-        if (!e.settled) e.reject(new ContinuumError('SESSION_LOST', 'the session was lost before the server acknowledged this message'));
+        e.reject(new ContinuumError('SESSION_LOST', 'the session was lost before the server acknowledged this message'));
         e.settled = true;
-        rejectedCount++;
-      } else if (!e.settled) {
+        unsent.rejected++;
+      } else {
         e.origin = { id: previousId, seq: e.seq };
-        resent++;
+        unsent.resent++;
       }
       e.seq = 0;
     }
-    // Drop the settled ones; the rest keep their order.
-    const keep = outbox.drain().filter((e) => !e.settled);
-    for (const e of keep) outbox.push(e);
-    return { resent, rejected: rejectedCount };
-  }
-
-  private rejectTooBig(index: number): void {
-    this.rejectAt(index, new ContinuumError('MESSAGE_TOO_LARGE', 'the server closed with 1009 (message too big) on this message; it is not sent again'));
+    outbox.removeSettled();
+    return unsent;
   }
 
   private rejectAt(index: number, error: ContinuumError): void {
-    const transmitted = this.outbox.transmitted;
-    const all = this.outbox.drain();
-    const [victim] = all.splice(index, 1);
-    for (const e of all) this.outbox.push(e);
-    this.outbox.transmitted = index < transmitted ? transmitted - 1 : transmitted;
-    if (victim && !victim.settled) victim.reject(error);
+    const victim = this.outbox.removeAt(index);
+    if (!victim.settled) victim.reject(error);
   }
 
   private async refreshCredential(): Promise<void> {
-    const provider = this.tokenProvider;
+    const provider = this.token;
     if (typeof provider !== 'function') return;
     // Answer on the socket that asked: after a reconnect the new socket's own
     // hello carries a fresh credential, and an early `auth` would break its handshake.
     const asked = this.link.transport;
     try {
       const token = await provider();
-      if (asked && asked === this.link.transport && this.ready) asked.send(encodeControl({ t: 'auth', token }));
+      if (asked && asked === this.link.transport && this.ready) this.control({ t: 'auth', token });
     } catch (cause) {
-      this.emit('error', new ContinuumError('AUTH_EXPIRED', `the token provider failed during a refresh: ${String(cause)}`, { retryable: true, cause }));
+      this.emit('error', new ContinuumError('AUTH_EXPIRED', `the token provider failed during a refresh: ${cause}`, { retryable: true, cause }));
     }
   }
 
   // ---- link events -----------------------------------------------------------------
+
+  private channelHost(): ChannelHost {
+    const self = this;
+    return {
+      get ready() {
+        return self.ready && !!self.link.transport;
+      },
+      sendControl: (message) => this.control(message),
+      publish: (channel, data) => this.post(data, channel),
+      decode: (data) => (this.codec ? this.codec.decode(data) : data),
+    };
+  }
 
   private linkOwner(): LinkOwner {
     return {
@@ -841,19 +769,19 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       socketMessage: (data) => this.onMessage(data),
       decide: (end) => this.decide(end),
       socketEnded: (end, willReconnect) => {
-        if (end.code === CloseCode.RATE_LIMITED)
-          this.emit('error', new ContinuumError('RATE_LIMITED', `the server is rate limiting this client: ${end.reason || '4429'}`, { retryable: true }));
+        const { code, reason, wasClean } = end;
+        if (code === CloseCode.RATE_LIMITED)
+          this.emit('error', new ContinuumError('RATE_LIMITED', `the server is rate limiting this client: ${reason || code}`, { retryable: true }));
         this.ready = false;
         this.channels.disconnected();
-        this.cancelAckTimer?.();
-        this.cancelAckTimer = undefined;
+        this.stopFlushTimer();
         this.outbox.transmitted = 0;
-        if (end.code === CloseCode.MESSAGE_TOO_BIG) this.rejectAfterTooBig = true;
-        if (end.code === CloseCode.UNAUTHORIZED) this.refusedCredential = this.lastCredential;
+        if (code === CloseCode.MESSAGE_TOO_BIG) this.rejectAfterTooBig = true;
+        if (code === CloseCode.UNAUTHORIZED) this.refusedCredential = this.lastCredential;
         const volatile = this.volatileQueue;
         this.volatileQueue = [];
         for (const v of volatile) v.resolve();
-        this.emit('close', { code: end.code, reason: end.reason, wasClean: end.wasClean, willReconnect });
+        this.emit('close', { code, reason, wasClean, willReconnect });
       },
       stateChanged: (state, previous, reason) => {
         if (state === 'closed') this.onClosed(reason);
@@ -862,104 +790,83 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       retryScheduled: (attempt, delayMs, reason) => this.emit('retry', { attempt, delayMs, reason }),
       failed: (error) => this.emit('error', error),
       ping: () => {
-        const transport = this.link.transport;
-        if (!transport) return;
         this.pingSentAt = this.options.clock.now();
-        transport.send(encodeControl({ t: 'ping' }));
+        this.control({ t: 'ping' });
       },
     };
   }
 
   private decide(end: SocketEnd): EndDecision {
-    if (end.error?.code === 'AUTH_EXPIRED' && !end.error.retryable) return { reconnect: false, error: end.error };
-    if (end.error?.code === 'PROTOCOL_ERROR' && !end.error.retryable) return { reconnect: false, error: end.error };
-    const override = this.shouldReconnect?.({ code: end.code, reason: end.reason, wasClean: end.wasClean });
+    const { code, reason, cause, error } = end;
+    if (error && !error.retryable && (error.code === 'AUTH_EXPIRED' || error.code === 'PROTOCOL_ERROR')) return { reconnect: false, error };
+    const override = this.shouldReconnect?.({ code, reason, wasClean: end.wasClean });
     if (override === false) return { reconnect: false };
-    const hint = parseRetryHint(end.reason);
-    if (override === true) return { reconnect: true, cause: 'server', ...(hint && { hint }) };
-    if (end.cause === 'local' || end.cause === 'timeout' || end.cause === 'error') {
-      return { reconnect: true, cause: 'server', ...(hint && { hint }) };
+    const hint = parseRetryHint(reason);
+    // The socket failed here (dropped, timed out, errored), not by the server's word: try again.
+    const forced = override || cause === 'local' || cause === 'timeout' || cause === 'error';
+    const policy = forced ? 'reconnect' : closePolicy(code);
+    const detail = `closed by the server with ${code}${reason ? ` (${reason})` : ''}`;
+    if (policy === 'stop') {
+      return {
+        reconnect: false,
+        error:
+          code === CloseCode.NORMAL || code === CloseCode.SESSION_REPLACED
+            ? undefined
+            : new ContinuumError(
+                code === CloseCode.FORBIDDEN ? 'AUTH_FORBIDDEN' : [1002, 1003, 1007, 4400].includes(code) ? 'PROTOCOL_ERROR' : 'REJECTED_BY_SERVER',
+                detail,
+              ),
+      };
     }
-    switch (closePolicy(end.code)) {
-      case 'stop':
-        return { reconnect: false, ...(terminalError(end) && { error: terminalError(end) }) };
-      case 'refresh-credentials':
-        if (this.credentialsStatic)
-          return { reconnect: false, error: new ContinuumError('AUTH_EXPIRED', `the server refused the credential (4401 ${end.reason}) and no url or token provider can supply a new one`) };
-        return { reconnect: true, cause: 'client', ...(hint && { hint }) };
-      default:
-        return {
-          reconnect: true,
-          cause: end.code === CloseCode.TRY_AGAIN_LATER && !hint ? 'slow-down' : 'server',
-          ...(hint && { hint }),
-        };
+    if (policy === 'refresh-credentials') {
+      return this.credentialsStatic
+        ? { reconnect: false, error: new ContinuumError('AUTH_EXPIRED', `${detail}: the credential was refused and no url or token provider can supply a new one`) }
+        : { reconnect: true, cause: 'client', hint };
     }
+    return { reconnect: true, cause: !forced && code === CloseCode.TRY_AGAIN_LATER && !hint ? 'slow-down' : 'server', hint };
   }
 
   private onClosed(reason: string): void {
     this.ready = false;
-    this.cancelAckTimer?.();
-    this.cancelAckTimer = undefined;
-    this.cancelDrainPoll?.();
-    this.cancelDrainPoll = undefined;
+    this.stopFlushTimer();
     // A closed client has settled everything; a message in flight may still
     // have been handled by the server.
     const error = new ContinuumError('CLIENT_CLOSED', `the client closed (${reason}) before the server acknowledged this message`);
     for (const e of this.outbox.drain()) if (!e.settled) e.reject(error);
     this.channels.closed(`the client closed (${reason})`);
     // No resume after a close: a new connect starts a new session with no gap to report.
-    this.sessionId = undefined;
-    this.resumeToken = undefined;
-    this.recv = 0;
-    this.ackSent = 0;
+    this.sessionId = this.resumeToken = undefined;
+    this.recv = this.ackSent = 0;
     this.nextSeq = 1;
   }
 }
 
-function terminalError(end: SocketEnd): ContinuumError | undefined {
-  const code = end.code;
-  const detail = `closed by the server with ${code}${end.reason ? ` (${end.reason})` : ''}`;
-  if (code === CloseCode.NORMAL || code === CloseCode.SESSION_REPLACED) return undefined;
-  if (code === CloseCode.FORBIDDEN) return new ContinuumError('AUTH_FORBIDDEN', detail);
-  if (code === CloseCode.PROTOCOL_ERROR || code === CloseCode.UNSUPPORTED_DATA || code === CloseCode.INVALID_PAYLOAD || code === CloseCode.UNSUPPORTED_VERSION)
-    return new ContinuumError('PROTOCOL_ERROR', detail);
-  return new ContinuumError('REJECTED_BY_SERVER', detail);
+/** Error codes a server's `error` message may carry; anything else is reported as REJECTED_BY_SERVER. */
+const errorCodes: string[] =
+  /* @__PURE__ */ 'INVALID_ARGUMENT CONNECT_TIMEOUT HANDSHAKE_REFUSED AUTH_EXPIRED AUTH_FORBIDDEN HEARTBEAT_TIMEOUT OUTBOX_FULL EVICTED MESSAGE_TOO_LARGE SESSION_LOST CLIENT_CLOSED NOT_CONNECTED REJECTED_BY_SERVER RATE_LIMITED PROTOCOL_ERROR RECONNECT_EXHAUSTED DECODE_FAILED'.split(' ');
+
+function fail(why: string): never {
+  throw new ProtocolViolation(why);
 }
 
-const errorCodes = new Set<string>([
-  'INVALID_ARGUMENT', 'CONNECT_TIMEOUT', 'HANDSHAKE_REFUSED', 'AUTH_EXPIRED', 'AUTH_FORBIDDEN', 'HEARTBEAT_TIMEOUT',
-  'OUTBOX_FULL', 'EVICTED', 'MESSAGE_TOO_LARGE', 'SESSION_LOST', 'CLIENT_CLOSED', 'NOT_CONNECTED', 'REJECTED_BY_SERVER',
-  'RATE_LIMITED', 'PROTOCOL_ERROR', 'RECONNECT_EXHAUSTED', 'DECODE_FAILED',
-]);
-function asErrorCode(code: string): ErrorCode {
-  return (errorCodes.has(code) ? code : 'REJECTED_BY_SERVER') as ErrorCode;
+function invalid(message: string): never {
+  throw new ContinuumError('INVALID_ARGUMENT', message);
 }
 
-function entryOf(e: OutboxEntry): FrameEntry {
-  return e.channel === undefined ? { data: e.data } : { data: e.data, channel: e.channel };
-}
-
-function rejected(error: ContinuumError): Promise<void> {
-  const promise = Promise.reject(error);
+/** Marks a promise handled: an ignored `send()` never produces an unhandled rejection. */
+function settled(promise: Promise<void>): Promise<void> {
   promise.catch(noop);
   return promise;
 }
 
-/** Accepts strings, ArrayBuffers and typed arrays; anything else is a programmer error. */
-export function toPayload(data: unknown): Payload {
-  if (typeof data === 'string') return data;
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const what = data === null ? 'null' : typeof data === 'object' ? (data.constructor?.name ?? 'object') : typeof data;
-  throw new ContinuumError('INVALID_ARGUMENT', `send() takes a string, ArrayBuffer or typed array, got ${what}`);
+function rejected(code: ErrorCode, message: string, retryable?: boolean): Promise<void> {
+  return settled(Promise.reject(new ContinuumError(code, message, { retryable })));
 }
 
-function chooseTransport(options: ClientOptions): TransportFactory {
-  if (options.transport) return options.transport;
-  if (options.WebSocket) return webSocketTransport(options.WebSocket);
-  throw new ContinuumError(
-    'INVALID_ARGUMENT',
-    'no WebSocket implementation found: in Node use @continuum/node, in browsers @continuum/browser, or pass the `WebSocket` option',
-  );
+/** Accepts strings, ArrayBuffers and typed arrays; anything else is a programmer error. */
+export function toPayload(data: unknown): Payload {
+  if (typeof data === 'string' || data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  invalid(`send() takes a string, ArrayBuffer or typed array, got ${data === null ? 'null' : typeof data === 'object' ? (data.constructor?.name ?? 'object') : typeof data}`);
 }

@@ -55,17 +55,31 @@ export class Outbox {
     return entry;
   }
 
+  /** Entries `start` (inclusive) to `end` (exclusive), for one frame. */
+  slice(start: number, end: number): OutboxEntry[] {
+    return this.items.slice(this.head + start, this.head + end);
+  }
+
+  /** Removes the entry at `index`, keeping `transmitted` pointing past the same entries. */
+  removeAt(index: number): OutboxEntry {
+    const [entry] = this.items.splice(this.head + index, 1);
+    this.bytes -= entry.size;
+    if (index < this.transmitted) this.transmitted--;
+    return entry;
+  }
+
   /** Removes the oldest entry that was never transmitted (drop-oldest overflow). */
   evictOldestUnsent(): OutboxEntry | undefined {
-    for (let i = this.head + this.transmitted; i < this.items.length; i++) {
-      const entry = this.items[i];
-      if (entry.seq === 0 && entry.origin === undefined) {
-        this.items.splice(i, 1);
-        this.bytes -= entry.size;
-        return entry;
-      }
+    for (let i = this.transmitted; i < this.length; i++) {
+      const entry = this.at(i);
+      if (!entry.seq && !entry.origin) return this.removeAt(i);
     }
     return undefined;
+  }
+
+  /** Drops the settled entries (after a lost session); the rest keep their order. */
+  removeSettled(): void {
+    for (let i = this.length; i-- > 0; ) if (this.at(i).settled) this.removeAt(i);
   }
 
   /** Removes and returns everything. */
