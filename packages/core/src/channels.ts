@@ -156,17 +156,20 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
    */
   onPublication(epoch: string, offset: number, entries: readonly FrameEntry[]): void {
     const pos = this.pos!;
+    const otherEpoch = epoch != pos?.epoch; // compared once per frame, not per entry
     for (let i = 0; i < entries.length && this.state == 'subscribed'; i++, offset++) {
-      if (epoch != pos.epoch || offset > pos.offset + 1) return this.resubscribe();
+      if (otherEpoch || offset > pos.offset + 1) return this.resubscribe();
       if (offset <= pos.offset) continue;
       pos.offset = offset;
       const data = entries[i].data;
-      // `emit` never throws (a listener's exception is re-thrown in a microtask): a throw here is the codec's.
+      let value: unknown;
       try {
-        this.emit('publication', this.registry.host.decode(data) as TReceive, { offset, epoch });
+        value = this.registry.host.decode(data);
       } catch (cause) {
         this.emit('error', new ContinuumError('DECODE_FAILED', `publication ${offset} on ${this.channel} could not be decoded: ${String(cause)}`, { cause, data }));
+        continue;
       }
+      this.emit('publication', value as TReceive, { offset, epoch });
     }
   }
 
