@@ -1,26 +1,18 @@
 // @continuum/browser: the core client with the page's WebSocket bound, and the
 // browser's signals turned into hints: online/offline, page visibility, bfcache.
-import {
-  Client as CoreClient,
-  ContinuumError,
-  webSocketTransport,
-  type ClientOptions,
-  type SendData,
-  type SendOptions,
-  type WebSocketConstructor,
-} from '@continuum/core';
+import { Client as CoreClient, ContinuumError, type ClientOptions, type SendData, type SendOptions } from '@continuum/core';
 
 export * from '@continuum/core';
 
-function pageWebSocket(): WebSocketConstructor {
-  const ctor = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (!ctor)
-    throw new ContinuumError('INVALID_ARGUMENT', 'no global WebSocket in this environment: in Node use @continuum/node, or pass the `WebSocket` option');
-  return ctor;
-}
-
-const noop = () => {};
-const isBlob = (data: unknown): data is Blob => typeof Blob === 'function' && data instanceof Blob;
+const page = globalThis as unknown as {
+  WebSocket?: ClientOptions['WebSocket'];
+  addEventListener?: (type: string, fn: (event: any) => void) => void;
+  removeEventListener: (type: string, fn: (event: any) => void) => void;
+  document?: { visibilityState?: string };
+};
+/** The page events that are worth checking the link for (`visibilitychange` is fired at the document and bubbles to the window). */
+const signals = ['online', 'offline', 'visibilitychange', 'pageshow'];
+const isBlob = (data: unknown): data is Blob => typeof Blob == 'function' && data instanceof Blob;
 
 /**
  * The Continuum client for browsers.
@@ -34,83 +26,68 @@ const isBlob = (data: unknown): data is Blob => typeof Blob === 'function' && da
  * after it wait until it is read, so the server gets them in `send()` order.
  */
 export class Client<TSend = SendData, TReceive = string | Uint8Array> extends CoreClient<TSend, TReceive> {
-  private detachPageListeners: (() => void) | undefined;
+  private watching = false;
   /** Settles once every earlier Blob send was read and handed to the core client. */
   private blobsRead: Promise<void> | undefined;
 
   constructor(url: string | (() => string | Promise<string>), options: ClientOptions = {}) {
-    super(url, {
-      ...options,
-      transport: options.transport ?? webSocketTransport(options.WebSocket ?? pageWebSocket()),
-    });
-    this.detachPageListeners = this.watchPage();
+    // The core takes `transport` first, then `WebSocket`, and says what to do when neither is there.
+    super(url, { ...options, WebSocket: options.WebSocket ?? page.WebSocket });
+    this.watchPage(true);
   }
 
   override send(data: TSend | Blob, options?: SendOptions): Promise<void> {
     if (!this.blobsRead && !isBlob(data)) return super.send(data as TSend, options);
     // In order behind the Blobs still being read. The core's promise is wrapped so the
     // chain waits for the hand-over only, not for the server's acknowledgement.
-    const handedOver = (this.blobsRead ?? Promise.resolve()).then(async () => ({
-      ack: super.send((isBlob(data) ? new Uint8Array(await data.arrayBuffer()) : data) as TSend, options),
-    }));
-    const read = handedOver.then(noop, noop);
-    this.blobsRead = read;
-    void read.then(() => {
-      if (this.blobsRead === read) this.blobsRead = undefined;
-    });
+    const handedOver = (this.blobsRead ?? Promise.resolve()).then(async () => [
+      super.send((isBlob(data) ? new Uint8Array(await data.arrayBuffer()) : data) as TSend, options),
+    ]);
+    const settled = (): void => {
+      if (this.blobsRead == read) this.blobsRead = undefined;
+    };
+    const read: Promise<void> = (this.blobsRead = handedOver.then(settled, settled));
     const result = handedOver.then(
-      ({ ack }) => ack,
+      ([ack]) => ack,
       (cause: unknown) => {
         throw cause instanceof ContinuumError ? cause : new ContinuumError('INVALID_ARGUMENT', `could not read the Blob: ${String(cause)}`, { cause });
       },
     );
-    result.catch(noop); // marked handled, like every send() promise
+    result.catch(() => {}); // marked handled, like every send() promise
     return result;
   }
 
   override connect(): void {
-    this.detachPageListeners ??= this.watchPage();
+    this.watchPage(true);
     super.connect();
   }
 
   override reconnect(): void {
-    this.detachPageListeners ??= this.watchPage();
+    this.watchPage(true);
     super.reconnect();
   }
 
   override close(...args: Parameters<CoreClient['close']>): Promise<void> {
     const closing = super.close(...args); // throws INVALID_ARGUMENT for a bad code, like the core's
-    this.detachPageListeners?.();
-    this.detachPageListeners = undefined;
+    this.watchPage(false);
     return closing;
   }
 
-  private watchPage(): () => void {
-    const win = globalThis as unknown as {
-      addEventListener?: (type: string, fn: (event: any) => void) => void;
-      removeEventListener?: (type: string, fn: (event: any) => void) => void;
-      document?: { visibilityState?: string };
-    };
-    if (typeof win.addEventListener !== 'function' || typeof win.removeEventListener !== 'function') return noop;
-    const listeners: Record<string, (event: any) => void> = {
-      online: () => this.checkConnection('online'),
+  private readonly onSignal = ({ type, persisted }: { type: string; persisted?: boolean }): void => {
+    if (
+      type == 'online' ||
       // Going offline makes an open link suspect (probe it now). While reconnecting it
       // must not skip the backoff: an attempt now could only fail, and `online` will
       // start one the moment the network is back.
-      offline: () => {
-        if (this.state === 'open') this.checkConnection('offline');
-      },
-      // Fired at the document; it bubbles to the window.
-      visibilitychange: () => {
-        if (win.document?.visibilityState === 'visible') this.checkConnection('visible');
-      },
-      pageshow: (event: { persisted?: boolean }) => {
-        if (event.persisted) this.checkConnection('pageshow');
-      },
-    };
-    for (const [type, fn] of Object.entries(listeners)) win.addEventListener(type, fn);
-    return () => {
-      for (const [type, fn] of Object.entries(listeners)) win.removeEventListener!(type, fn);
-    };
+      (type == 'offline' ? this.state == 'open' : type == 'pageshow' ? persisted : page.document?.visibilityState == 'visible')
+    )
+      this.checkConnection(type);
+  };
+
+  /** Adds (`on`) or removes the page listeners, once: they follow the client's life. */
+  private watchPage(on: boolean): void {
+    if (on == this.watching || typeof page.addEventListener != 'function') return;
+    this.watching = on;
+    for (const type of signals) page[on ? 'addEventListener' : 'removeEventListener']!(type, this.onSignal);
   }
 }

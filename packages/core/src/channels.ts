@@ -16,6 +16,7 @@ import {
   type UnsubscribedMessage,
 } from '@continuum/protocol';
 import { Emitter } from './emitter.js';
+import { checkObject, invalid } from './options.js';
 
 /** Options of `client.subscribe()`. */
 export interface SubscribeOptions {
@@ -89,28 +90,22 @@ export interface ChannelHost {
  * sub.unsubscribe();
  */
 export class Subscription<TSend = unknown, TReceive = string | Uint8Array> extends Emitter<SubscriptionEvents<TReceive>> {
-  private _state: SubscriptionState = 'subscribing';
-  /** Last delivered position; the next `sub` asks for what follows it. */
-  private position: ChannelPosition | undefined;
+  /** `'subscribing'`, `'subscribed'` or `'unsubscribed'`. */
+  readonly state: SubscriptionState = 'subscribing';
 
   /** @internal */
   constructor(
     readonly channel: string,
     private readonly registry: ChannelRegistry,
-    since: ChannelPosition | undefined,
+    /** Last delivered position; the next `sub` asks for what follows it. */
+    private pos: ChannelPosition | undefined,
   ) {
     super();
-    this.position = since;
-  }
-
-  /** `'subscribing'`, `'subscribed'` or `'unsubscribed'`. */
-  get state(): SubscriptionState {
-    return this._state;
   }
 
   /** The last delivered position (offset + epoch); save it to resume later with `since`. */
   get since(): ChannelPosition | undefined {
-    return this.position && { ...this.position };
+    return this.pos && { ...this.pos };
   }
 
   /**
@@ -125,8 +120,7 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
 
   /** Ends the subscription; the client forgets it. Safe to call more than once. */
   unsubscribe(): void {
-    if (this._state === 'unsubscribed') return;
-    this.registry.remove(this, true);
+    this.registry.unsubscribe(this);
     this.end({ reason: 'unsubscribe()' });
   }
 
@@ -134,54 +128,55 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
 
   /** @internal The `sub` message for the current socket. */
   subMessage(): ClientControl {
-    this._state = 'subscribing';
-    return this.position ? { t: 'sub', ch: this.channel, since: { ...this.position } } : { t: 'sub', ch: this.channel };
+    (this as { state: SubscriptionState }).state = 'subscribing';
+    return { t: 'sub', ch: this.channel, since: this.since };
+  }
+
+  /** @internal Sends `sub` now if a socket is ready (else the next welcome does). */
+  resubscribe(): void {
+    const host = this.registry.host;
+    if (host.ready) host.sendControl(this.subMessage());
   }
 
   /** @internal */
   onSubscribed(m: SubscribedMessage): void {
     // The server names the gap whenever it could not recover from our `since`.
-    if (m.gap && this.position) this.emit('gap', m.gap);
-    this.position = { offset: m.offset, epoch: m.epoch };
-    this._state = 'subscribed';
-    this.emit('subscribed', { recovered: m.recovered, offset: m.offset, epoch: m.epoch });
+    const { gap, recovered, offset, epoch } = m;
+    if (gap && this.pos) this.emit('gap', gap);
+    this.pos = { offset, epoch };
+    (this as { state: SubscriptionState }).state = 'subscribed';
+    this.emit('subscribed', { recovered, offset, epoch });
   }
 
   /**
-   * @internal Publications at `firstOffset`… of `epoch`. Returns false when a skip or an
-   * epoch change means publications are missing: the registry re-subscribes from the
-   * last delivered position, which recovers them or reports the gap.
+   * @internal Publications at `offset`… of `epoch`. Ignored unless subscribed (they are
+   * from before a re-subscribe on this socket); duplicates (replay and live overlapped)
+   * are dropped. A skip or an epoch change means publications are missing: re-subscribe
+   * from the last delivered position, which recovers them or reports the gap.
    */
-  onPublication(epoch: string, firstOffset: number, entries: readonly FrameEntry[]): boolean {
-    if (this._state !== 'subscribed') return true; // from before a re-subscribe on this socket
-    const position = this.position!;
-    if (epoch !== position.epoch) return false;
-    for (let i = 0; i < entries.length; i++) {
-      const offset = firstOffset + i;
-      if (offset <= position.offset) continue; // a duplicate: replay and live overlapped
-      if (offset !== position.offset + 1) return false;
-      position.offset = offset;
-      this.deliver(entries[i].data, offset, epoch);
-      if (this._state !== 'subscribed') return true; // a listener unsubscribed
+  onPublication(epoch: string, offset: number, entries: readonly FrameEntry[]): void {
+    const pos = this.pos!;
+    const otherEpoch = epoch != pos?.epoch; // compared once per frame, not per entry
+    for (let i = 0; i < entries.length && this.state == 'subscribed'; i++, offset++) {
+      if (otherEpoch || offset > pos.offset + 1) return this.resubscribe();
+      if (offset <= pos.offset) continue;
+      pos.offset = offset;
+      const data = entries[i].data;
+      let value: unknown;
+      try {
+        value = this.registry.host.decode(data);
+      } catch (cause) {
+        this.emit('error', new ContinuumError('DECODE_FAILED', `publication ${offset} on ${this.channel} could not be decoded: ${String(cause)}`, { cause, data }));
+        continue;
+      }
+      this.emit('publication', value as TReceive, { offset, epoch });
     }
-    return true;
-  }
-
-  private deliver(data: Payload, offset: number, epoch: string): void {
-    let value: unknown;
-    try {
-      value = this.registry.host.decode(data);
-    } catch (cause) {
-      this.emit('error', new ContinuumError('DECODE_FAILED', `publication ${offset} on ${this.channel} could not be decoded: ${String(cause)}`, { cause, data }));
-      return;
-    }
-    this.emit('publication', value as TReceive, { offset, epoch });
   }
 
   /** @internal */
   end(event: UnsubscribedEvent): void {
-    if (this._state === 'unsubscribed') return;
-    this._state = 'unsubscribed';
+    if (this.state == 'unsubscribed') return;
+    (this as { state: SubscriptionState }).state = 'unsubscribed';
     if (event.code) this.emit('error', new ContinuumError(event.code, `subscription to ${this.channel} ended: ${event.reason}`));
     this.emit('unsubscribed', event);
   }
@@ -192,12 +187,13 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
  * answers of a cancelled subscription from reaching a newer one of the same channel.
  */
 export class ChannelRegistry {
-  private readonly subs = new Map<string, Subscription<any, any>>();
+  private subs = new Map<string, Subscription<any, any>>();
   /**
    * Per channel: `unsub` messages sent on this socket whose `unsubscribed` has not come
-   * back. Until it does, whatever arrives for the channel belongs to the old subscription.
+   * back (no entry: none). Until it does, whatever arrives for the channel belongs to
+   * the old subscription.
    */
-  private readonly unsubsInFlight = new Map<string, number>();
+  private readonly unsubs = new Map<string, number>();
 
   /** @internal */
   constructor(readonly host: ChannelHost) {}
@@ -212,91 +208,67 @@ export class ChannelRegistry {
   }
 
   subscribe<TSend, TReceive>(channel: string, options: SubscribeOptions = {}): Subscription<TSend, TReceive> {
-    if (!isValidChannel(channel)) {
-      throw new ContinuumError(
-        'INVALID_ARGUMENT',
-        `invalid channel name ${JSON.stringify(channel)}: use 1–${Limits.maxChannelLength} characters of A-Z a-z 0-9 _ : . @ / = -`,
-      );
-    }
-    if (typeof options !== 'object' || options === null) throw new ContinuumError('INVALID_ARGUMENT', 'subscribe options must be an object');
-    const existing = this.subs.get(channel);
-    if (existing) return existing;
+    if (!isValidChannel(channel))
+      throw new ContinuumError('INVALID_ARGUMENT', `invalid channel name ${JSON.stringify(channel)}: must be 1–${Limits.maxChannelLength} chars of A-Z a-z 0-9 _:.@/=-`);
+    checkObject('subscribe options', options);
+    let sub = this.subs.get(channel);
+    if (sub) return sub;
     const since = options.since;
-    if (since !== undefined) {
-      const ok =
-        typeof since === 'object' && since !== null &&
-        Number.isSafeInteger(since.offset) && since.offset >= 0 &&
-        typeof since.epoch === 'string' && since.epoch.length <= Limits.maxIdLength;
-      if (!ok) throw new ContinuumError('INVALID_ARGUMENT', 'since must be { offset: integer ≥ 0, epoch: string } (from sub.since or a publication)');
-    }
-    const sub = new Subscription<TSend, TReceive>(channel, this, since && { offset: since.offset, epoch: since.epoch });
-    this.subs.set(channel, sub);
-    if (this.host.ready) this.host.sendControl(sub.subMessage());
+    if (since !== undefined && !(Number.isSafeInteger(since?.offset) && since.offset >= 0 && typeof since.epoch == 'string' && since.epoch.length <= Limits.maxIdLength))
+      invalid('since', '{ offset: integer >= 0, epoch: string }', since);
+    this.subs.set(channel, (sub = new Subscription<TSend, TReceive>(channel, this, since && { offset: since.offset, epoch: since.epoch })));
+    sub.resubscribe();
     return sub;
   }
 
   /** @internal */
-  remove(sub: Subscription<any, any>, sendUnsub: boolean): void {
-    if (this.subs.get(sub.channel) !== sub) return;
-    this.subs.delete(sub.channel);
-    if (sendUnsub && this.host.ready) {
-      this.unsubsInFlight.set(sub.channel, (this.unsubsInFlight.get(sub.channel) ?? 0) + 1);
-      this.host.sendControl({ t: 'unsub', ch: sub.channel });
+  unsubscribe(sub: Subscription<any, any>): void {
+    const ch = sub.channel;
+    if (this.subs.get(ch) != sub) return;
+    this.subs.delete(ch);
+    if (this.host.ready) {
+      this.unsubs.set(ch, (this.unsubs.get(ch) ?? 0) + 1);
+      this.host.sendControl({ t: 'unsub', ch });
     }
   }
 
   /** A welcome arrived: the new socket has no subscriptions; ask for every one again. */
   connected(): void {
-    this.unsubsInFlight.clear();
+    this.unsubs.clear();
     for (const sub of this.subs.values()) this.host.sendControl(sub.subMessage());
   }
 
   /** The socket went away; its subscriptions with it (they are renewed after the next welcome). */
   disconnected(): void {
-    this.unsubsInFlight.clear();
+    this.unsubs.clear();
   }
 
   /** The client closed for good: every subscription ends and the registry empties. */
   closed(reason: string): void {
-    this.unsubsInFlight.clear();
-    const all = [...this.subs.values()];
-    this.subs.clear();
-    for (const sub of all) sub.end({ reason });
-  }
-
-  /** True while something for `channel` on this socket belongs to a cancelled subscription. */
-  private stale(channel: string): boolean {
-    return (this.unsubsInFlight.get(channel) ?? 0) > 0;
+    const subs = this.subs;
+    this.subs = new Map();
+    this.unsubs.clear();
+    for (const sub of subs.values()) sub.end({ reason });
   }
 
   onSubscribed(m: SubscribedMessage): void {
-    if (this.stale(m.ch)) return;
-    this.subs.get(m.ch)?.onSubscribed(m);
+    if (!this.unsubs.has(m.ch)) this.subs.get(m.ch)?.onSubscribed(m);
   }
 
-  onUnsubscribed(m: UnsubscribedMessage): void {
-    const pending = this.unsubsInFlight.get(m.ch) ?? 0;
-    if (pending > 0) {
-      // The answer to our own unsub.
-      if (pending === 1) this.unsubsInFlight.delete(m.ch);
-      else this.unsubsInFlight.set(m.ch, pending - 1);
-      return;
+  onUnsubscribed({ ch, code, message }: UnsubscribedMessage): void {
+    const pending = this.unsubs.get(ch);
+    // The answer to our own unsub.
+    if (pending) pending > 1 ? this.unsubs.set(ch, pending - 1) : this.unsubs.delete(ch);
+    else {
+      const sub = this.subs.get(ch);
+      this.subs.delete(ch);
+      // The server's code (AUTH_FORBIDDEN, REJECTED_BY_SERVER) is one of the protocol's.
+      sub?.end({ ...(code && { code: code as ErrorCode }), reason: message || (code ? 'refused' : 'ended') + ' by the server' });
     }
-    const sub = this.subs.get(m.ch);
-    if (!sub) return;
-    this.subs.delete(m.ch);
-    // The server's code (AUTH_FORBIDDEN, REJECTED_BY_SERVER) is one of the protocol's.
-    const code = m.code as ErrorCode | undefined;
-    sub.end({ ...(code && { code }), reason: m.message || (code ? `refused by the server (${m.code})` : 'ended by the server') });
   }
 
   onPublication(channel: string, epoch: string, firstOffset: number, entries: readonly FrameEntry[]): void {
-    if (this.stale(channel)) return;
-    const sub = this.subs.get(channel);
-    if (!sub) return; // not subscribed (any more): dropped
-    if (!sub.onPublication(epoch, firstOffset, entries) && this.host.ready && this.subs.get(channel) === sub) {
-      // Missing publications: ask again from the last delivered position.
-      this.host.sendControl(sub.subMessage());
-    }
+    // Nothing for a channel not subscribed (any more), or still answering a cancelled subscription.
+    if (!this.unsubs.has(channel)) this.subs.get(channel)?.onPublication(epoch, firstOffset, entries);
   }
 }

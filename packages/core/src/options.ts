@@ -108,96 +108,83 @@ export interface ResolvedClientOptions {
   random: () => number;
 }
 
-function invalid(message: string): never {
-  throw new ContinuumError('INVALID_ARGUMENT', message);
+/** Throws INVALID_ARGUMENT in the one shape every option check shares: name, what it must be, what it got. */
+export function invalid(name: string, expected: string, value: unknown): never {
+  const got = typeof value == 'string' ? JSON.stringify(value) : value && typeof value == 'object' ? 'an object' : String(value);
+  throw new ContinuumError('INVALID_ARGUMENT', `${name} must be ${expected}, got ${got}`);
 }
 
 /** Checks a number option: finite (or Infinity where allowed), within bounds. */
 export function numberOption(name: string, value: unknown, fallback: number, min: number, allowInfinity = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!allowInfinity && !Number.isFinite(value)))
-    invalid(`${name} must be a number >= ${min}${allowInfinity ? ' (or Infinity)' : ''}, got ${String(value)}`);
-  return value;
+  if (typeof value != 'number' || !(value >= min) || (value == Infinity && !allowInfinity))
+    invalid(name, `a number >= ${min}${allowInfinity ? ' (or Infinity)' : ''}`, value);
+  return value as number;
 }
 
 /**
  * `defaults` with the numbers `source` sets for the keys of `mins`, each checked: a
  * number, at least its minimum, and finite unless its default is Infinity.
- * Returns `defaults` itself (shared) when `source` sets none of them.
  */
 export function numbers<T extends object>(prefix: string, source: object, defaults: T, mins: { [K in keyof T]?: number }): T {
-  let out = defaults;
-  for (const key in mins) {
-    const value = (source as Record<string, unknown>)[key];
-    if (value === undefined) continue;
-    const min = mins[key]!;
-    const infinite = defaults[key] === Infinity;
-    if (typeof value !== 'number' || !(value >= min) || (value === Infinity && !infinite))
-      invalid(`${prefix}${key} must be a number >= ${min}${infinite ? ' (or Infinity)' : ''}, got ${String(value)}`);
-    if (out === defaults) out = { ...defaults };
-    (out as Record<string, unknown>)[key] = value;
-  }
+  const out: any = { ...defaults };
+  for (const key in mins) out[key] = numberOption(prefix + key, (source as any)[key], out[key], mins[key]!, out[key] == Infinity);
   return out;
 }
 
-export function resolveBackoff(backoff: Partial<BackoffOptions> | undefined): BackoffOptions {
-  if (backoff === undefined) return defaultBackoff;
-  if (typeof backoff !== 'object' || backoff === null) invalid('backoff must be an object');
-  const jitter = backoff.jitter ?? defaultBackoff.jitter;
-  if (jitter !== 'full' && jitter !== 'equal' && jitter !== 'none') invalid(`backoff.jitter must be 'full', 'equal' or 'none'`);
-  return { ...numbers('backoff.', backoff, defaultBackoff, { initialMs: 0, maxMs: 0, factor: 1, spreadMs: 0, fastMs: 0 }), jitter };
+/** `value`, one of `allowed`; the first when unset. */
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: T[]): T {
+  const v = value ?? allowed[0];
+  return allowed.includes(v) ? v : invalid(name, `one of ${allowed.join(', ')}`, v);
+}
+
+/** Options a caller must pass as an object (or leave unset). */
+export function checkObject(name: string, value: unknown): void {
+  if (typeof value != 'object' || !value) invalid(name, 'an object', value);
+}
+
+export function resolveBackoff(backoff: Partial<BackoffOptions> = {}): BackoffOptions {
+  checkObject('backoff', backoff);
+  return {
+    ...numbers('backoff.', backoff, defaultBackoff, { initialMs: 0, maxMs: 0, factor: 1, spreadMs: 0, fastMs: 0 }),
+    jitter: oneOf('backoff.jitter', backoff.jitter, ['full', 'equal', 'none']),
+  };
 }
 
 /** Validates the URL (or checks that a provider is a function). */
 export function checkUrl(url: unknown): void {
-  if (typeof url === 'function') return;
-  let protocol: string | undefined;
   try {
-    protocol = new URL(url as string).protocol;
+    if (typeof url == 'function' || /^wss?:$/.test(new URL(url as string).protocol)) return;
   } catch {
     /* not a URL: reported below */
   }
-  if (typeof url !== 'string' || (protocol !== 'ws:' && protocol !== 'wss:'))
-    invalid(`url must be a ws:// or wss:// URL string, or a function returning one; got ${typeof url === 'string' ? JSON.stringify(url) : typeof url}`);
+  invalid('url', 'a ws:// or wss:// URL, or a function returning one', url);
 }
-
-/** The reconnect policy when no option changes it: one frozen object shared by every client. */
-const defaultPolicy: LinkPolicy = /* @__PURE__ */ Object.freeze({
-  backoff: defaultBackoff,
-  maxRetries: Infinity,
-  maxReconnectMs: Infinity,
-  connectTimeoutMs: 10_000,
-  minUptimeMs: 5000,
-  clock: systemClock,
-  random: Math.random,
-});
 
 export function resolveConnectionOptions(o: ConnectionOptions): LinkPolicy {
   for (const name of ['shouldReconnect', 'random'] as const)
-    if (o[name] !== undefined && typeof o[name] !== 'function') invalid(`${name} must be a function`);
-  const { backoff, clock, random } = o;
-  const policy = numbers('', o, defaultPolicy, { maxRetries: 0, maxReconnectMs: 0, connectTimeoutMs: 1, minUptimeMs: 0 });
-  return backoff === undefined && clock === undefined && random === undefined
-    ? policy
-    : { ...policy, backoff: resolveBackoff(backoff), clock: clock ?? systemClock, random: random ?? Math.random };
+    if (o[name] !== undefined && typeof o[name] != 'function') invalid(name, 'a function', o[name]);
+  return {
+    ...numbers('', o, { maxRetries: Infinity, maxReconnectMs: Infinity, connectTimeoutMs: 10_000, minUptimeMs: 5000 }, { maxRetries: 0, maxReconnectMs: 0, connectTimeoutMs: 1, minUptimeMs: 0 }),
+    backoff: resolveBackoff(o.backoff),
+    clock: o.clock ?? systemClock,
+    random: o.random ?? Math.random,
+  };
 }
 
 export function resolveClientOptions(o: ClientOptions = {}): ResolvedClientOptions {
-  if (typeof o !== 'object' || o === null) invalid('options must be an object');
+  checkObject('options', o);
+  const heartbeat = o.heartbeat ?? {};
   const outbox = o.outbox ?? {};
-  const overflow = outbox.overflow ?? 'reject';
-  if (overflow !== 'reject' && overflow !== 'drop-oldest') invalid(`outbox.overflow must be 'reject' or 'drop-oldest'`);
-  const onSessionLost = o.onSessionLost ?? 'resend';
-  if (onSessionLost !== 'resend' && onSessionLost !== 'reject') invalid(`onSessionLost must be 'resend' or 'reject'`);
   return {
     ...resolveConnectionOptions(o),
-    heartbeatIntervalMs: numberOption('heartbeat.intervalMs', o.heartbeat?.intervalMs, 0, 0),
-    heartbeatTimeoutMs: numberOption('heartbeat.timeoutMs', o.heartbeat?.timeoutMs, 10_000, 1),
+    heartbeatIntervalMs: numberOption('heartbeat.intervalMs', heartbeat.intervalMs, 0, 0),
+    heartbeatTimeoutMs: numberOption('heartbeat.timeoutMs', heartbeat.timeoutMs, 10_000, 1),
     outboxMaxMessages: numberOption('outbox.maxMessages', outbox.maxMessages, 1000, 1),
     outboxMaxBytes: numberOption('outbox.maxBytes', outbox.maxBytes, 4 * 1024 * 1024, 1),
-    overflow,
+    overflow: oneOf('outbox.overflow', outbox.overflow, ['reject', 'drop-oldest']),
     maxMessageBytes: numberOption('maxMessageBytes', o.maxMessageBytes, 1024 * 1024, 1),
-    onSessionLost,
+    onSessionLost: oneOf('onSessionLost', o.onSessionLost, ['resend', 'reject']),
     batch: o.batch ?? true,
     autoConnect: o.autoConnect ?? true,
   };
