@@ -125,10 +125,17 @@ export function numberOption(name: string, value: unknown, fallback: number, min
 /**
  * `defaults` with the numbers `source` sets for the keys of `mins`, each checked: a
  * number, at least its minimum, and finite unless its default is Infinity.
+ * Returns `defaults` itself (shared) when `source` sets none of them: an idle
+ * connection on default options then holds no policy object of its own.
  */
 export function numbers<T extends object>(prefix: string, source: object, defaults: T, mins: { [K in keyof T]?: number }): T {
-  const out: any = { ...defaults };
-  for (const key in mins) out[key] = numberOption(prefix + key, (source as any)[key], out[key], mins[key]!, out[key] == Infinity);
+  let out: any = defaults;
+  for (const key in mins) {
+    const value = (source as any)[key];
+    if (value === undefined) continue;
+    if (out === defaults) out = { ...defaults };
+    out[key] = numberOption(prefix + key, value, 0, mins[key]!, defaults[key] == Infinity);
+  }
   return out;
 }
 
@@ -143,7 +150,8 @@ export function checkObject(name: string, value: unknown): void {
   if (typeof value != 'object' || !value) invalid(name, 'an object', value);
 }
 
-export function resolveBackoff(backoff: Partial<BackoffOptions> = {}): BackoffOptions {
+export function resolveBackoff(backoff: Partial<BackoffOptions> | undefined): BackoffOptions {
+  if (backoff === undefined) return defaultBackoff;
   checkObject('backoff', backoff);
   return {
     ...numbers('backoff.', backoff, defaultBackoff, { initialMs: 0, maxMs: 0, factor: 1, spreadMs: 0, fastMs: 0 }),
@@ -161,15 +169,25 @@ export function checkUrl(url: unknown): void {
   invalid('url', 'a ws:// or wss:// URL, or a function returning one', url);
 }
 
+/** The reconnect policy when no option changes it: one frozen object shared by every connection. */
+const defaultPolicy: LinkPolicy = /* @__PURE__ */ Object.freeze({
+  backoff: defaultBackoff,
+  maxRetries: Infinity,
+  maxReconnectMs: Infinity,
+  connectTimeoutMs: 10_000,
+  minUptimeMs: 5000,
+  clock: systemClock,
+  random: Math.random,
+});
+
 export function resolveConnectionOptions(o: ConnectionOptions): LinkPolicy {
   for (const name of ['shouldReconnect', 'random'] as const)
     if (o[name] !== undefined && typeof o[name] != 'function') invalid(name, 'a function', o[name]);
-  return {
-    ...numbers('', o, { maxRetries: Infinity, maxReconnectMs: Infinity, connectTimeoutMs: 10_000, minUptimeMs: 5000 }, { maxRetries: 0, maxReconnectMs: 0, connectTimeoutMs: 1, minUptimeMs: 0 }),
-    backoff: resolveBackoff(o.backoff),
-    clock: o.clock ?? systemClock,
-    random: o.random ?? Math.random,
-  };
+  const { backoff, clock, random } = o;
+  const policy = numbers('', o, defaultPolicy, { maxRetries: 0, maxReconnectMs: 0, connectTimeoutMs: 1, minUptimeMs: 0 });
+  return backoff === undefined && clock === undefined && random === undefined
+    ? policy
+    : { ...policy, backoff: resolveBackoff(backoff), clock: clock ?? systemClock, random: random ?? Math.random };
 }
 
 export function resolveClientOptions(o: ClientOptions = {}): ResolvedClientOptions {
