@@ -15,7 +15,10 @@ import {
 
 /** A frame or control message that does not follow PROTOCOL.md. */
 export class ProtocolViolation extends Error {
-  override name = 'ProtocolViolation';
+  constructor(why: string) {
+    super(why);
+    this.name = 'ProtocolViolation';
+  }
 }
 
 const utf8Encoder = new TextEncoder();
@@ -350,9 +353,13 @@ function fields(o: Json, spec: string, path: string, out: Json): Json {
 
 function decodeControl(text: string, table: Record<string, string>): Json | undefined {
   let o: unknown;
-  try {
-    if (text.length <= Limits.maxControlBytes) o = JSON.parse(text);
-  } catch {}
+  // Outside the try: rollup keeps every property of an object read inside one.
+  if (text.length <= Limits.maxControlBytes)
+    try {
+      o = JSON.parse(text);
+    } catch {
+      // not JSON: o stays undefined and fails below
+    }
   if (!isObject(o) || typeof o.t !== 'string') fail('a control message is a JSON object with a string t, at most 65536 characters');
   const spec = table[o.t];
   return spec === undefined ? undefined : fields(o, spec, o.t + '.', { t: o.t });
