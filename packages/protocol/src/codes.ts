@@ -125,15 +125,16 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 
 /** UTF-8 length of a string without encoding it. */
 export function utf8Length(text: string): number {
-  // One byte per UTF-16 unit, plus what each non-ASCII unit adds: a surrogate pair is 4
-  // bytes, a lone surrogate 3 (it becomes U+FFFD), like the rest of U+0800 … U+FFFF.
-  let bytes = text.length;
+  let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c > 0x7f) {
-      bytes += c < 0x800 ? 1 : 2;
-      if ((c & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
-    }
+    if (c < 0x80) bytes++;
+    else if (c < 0x800) bytes += 2;
+    // A surrogate pair is 4 bytes; a lone surrogate 3, like the rest (it becomes U+FFFD).
+    else if (c >= 0xd800 && c < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
   }
   return bytes;
 }
