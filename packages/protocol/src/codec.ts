@@ -117,7 +117,10 @@ function encode(kind: number, head: (number | string)[], entries: readonly Frame
   buf = new Uint8Array(size + headroom);
   buf[0] = kind;
   pos = 1;
-  for (const f of head) typeof f === 'string' ? putString(f) : putVarint(f);
+  for (const f of head) {
+    if (typeof f === 'string') putString(f);
+    else putVarint(f);
+  }
   for (const e of entries) putEntry(e);
   return buf.subarray(0, pos);
 }
@@ -324,22 +327,21 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  */
 function fields(o: Json, spec: string, path: string, out: Json): Json {
   for (const [, key, optional, kind] of spec.matchAll(/(\w+)(\?)?:?({[^}]*}|\w*)/g)) {
-    let v = o[key];
+    const v = o[key];
     if (v === undefined && optional) continue;
     const max = +kind;
-    if (
-      !(kind[0] === '{'
-        ? isObject(v) && (v = fields(v, kind, path + key + '.', {}))
-        : max
-          ? typeof v === 'string' && v.length <= max
-          : kind === 'b'
-            ? typeof v === 'boolean'
-            : kind === 'h'
-              ? isValidChannel(v)
-              : (kind === 'N' && v === null) || (Number.isSafeInteger(v) && (v as number) >= +(kind === 'p')))
-    )
-      fail(`${path}${key} must be ${max ? `a string of at most ${max} characters` : KIND[kind[0]] ?? 'an integer >= 0'}`);
-    out[key] = v;
+    const nested = kind[0] === '{';
+    const valid = max
+      ? typeof v === 'string' && v.length <= max
+      : nested
+        ? isObject(v)
+        : kind === 'b'
+          ? typeof v === 'boolean'
+          : kind === 'h'
+            ? isValidChannel(v)
+            : (kind === 'N' && v === null) || (Number.isSafeInteger(v) && (v as number) >= +(kind === 'p'));
+    if (!valid) fail(`${path}${key} must be ${max ? `a string of at most ${max} characters` : KIND[kind[0]] ?? 'an integer >= 0'}`);
+    out[key] = nested ? fields(v as Json, kind, path + key + '.', {}) : v;
   }
   // The one object with a `to` is a gap.
   if (out.to != null && (out.to as number) < (out.from as number)) fail(`${path}to is before ${path}from`);
