@@ -68,32 +68,19 @@ export type ClosePolicy =
   | 'stop';
 
 /**
- * The close-code policy of PROTOCOL.md as one function, so client and server
- * agree. Unknown codes follow their band:
- * 4000–4399 reconnect (Continuum and application, transient),
- * 4400–4499 stop (refusals, HTTP-like), except the listed ones,
- * 4500–4999 stop (application, terminal).
+ * The close-code policy of PROTOCOL.md §16 as one function, so client and server
+ * agree. Stop after what retrying cannot fix: 1000 (closed on purpose), 1002, 1003,
+ * 1007, 1008, 1010 (the peer refuses what this endpoint sends), and the 4400–4999 bands
+ * (refusals, terminal application codes) except 4408 and 4429, which are transient.
+ * 4401 asks for credentials again. Everything else (1001, 1005, 1006, 1009, 1011–1015,
+ * 4000–4399, unassigned codes) is the link or the server failing, not the request: reconnect.
  */
 export function closePolicy(code: number): ClosePolicy {
-  switch (code) {
-    case CloseCode.NORMAL:
-    case CloseCode.PROTOCOL_ERROR:
-    case CloseCode.UNSUPPORTED_DATA:
-    case CloseCode.INVALID_PAYLOAD:
-    case CloseCode.POLICY_VIOLATION:
-    case CloseCode.MANDATORY_EXTENSION:
-      return 'stop';
-    case CloseCode.UNAUTHORIZED:
-      return 'refresh-credentials';
-    case CloseCode.HEARTBEAT_TIMEOUT:
-    case CloseCode.RATE_LIMITED:
-      return 'reconnect';
-  }
-  if (code >= 4000 && code <= 4399) return 'reconnect';
-  if (code >= 4400 && code <= 4999) return 'stop';
-  // 1001, 1005, 1006, 1009, 1011–1015 and anything unassigned: the link or the
-  // server failed, not the request; try again.
-  return 'reconnect';
+  return code === 4401
+    ? 'refresh-credentials'
+    : [1000, 1002, 1003, 1007, 1008, 1010].includes(code) || (code >= 4400 && code < 5000 && code !== 4408 && code !== 4429)
+      ? 'stop'
+      : 'reconnect';
 }
 
 /** True when a close with this code is followed by a reconnect attempt. */
@@ -108,11 +95,11 @@ export function isRetryable(code: number): boolean {
  */
 export function parseRetryHint(reason: string): { minMs: number; maxMs: number } | undefined {
   const match = /(?:^|[\s;,])retry=(\d{1,9})(?:-(\d{1,9}))?(?:$|[\s;,])/.exec(reason);
-  if (!match) return undefined;
-  const cap = 86_400_000;
-  const minMs = Math.min(Number(match[1]), cap);
-  const maxMs = Math.min(match[2] === undefined ? minMs : Number(match[2]), cap);
-  return maxMs >= minMs ? { minMs, maxMs } : { minMs: maxMs, maxMs: minMs };
+  if (match) {
+    const a = Math.min(+match[1], 86_400_000);
+    const b = Math.min(+(match[2] ?? match[1]), 86_400_000);
+    return { minMs: Math.min(a, b), maxMs: Math.max(a, b) };
+  }
 }
 
 /** Formats a close reason with a retry window, kept within the 123 bytes a close frame allows. */
@@ -141,14 +128,12 @@ export function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
+    if (c < 0x80) bytes++;
     else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
+    // A surrogate pair is 4 bytes; a lone surrogate 3, like the rest (it becomes U+FFFD).
+    else if (c >= 0xd800 && c < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
     } else bytes += 3;
   }
   return bytes;

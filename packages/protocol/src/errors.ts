@@ -17,19 +17,20 @@ export interface ContinuumErrorOptions {
  */
 export class ContinuumError extends Error {
   override name = 'ContinuumError';
-  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly status?: number;
   readonly data?: unknown;
   override readonly cause?: unknown;
 
-  constructor(code: ErrorCode, message: string, options: ContinuumErrorOptions = {}) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: ContinuumErrorOptions = {},
+  ) {
     super(message);
-    this.code = code;
-    this.retryable = options.retryable ?? false;
-    if (options.cause !== undefined) this.cause = options.cause;
-    if (options.status !== undefined) this.status = options.status;
-    if (options.data !== undefined) this.data = options.data;
+    this.retryable = !!options.retryable;
+    // Only the options given: an error without a cause has no `cause` key at all.
+    for (const key of ['cause', 'status', 'data'] as const) if (options[key] !== undefined) (this as ContinuumErrorOptions)[key] = options[key] as never;
   }
 }
 
