@@ -162,13 +162,13 @@ export class BaseLink {
    * once it closed, or after `graceMs` when the peer does not answer (then the
    * socket is dropped), so nothing lingers.
    */
-  close(code: number, reason: string, why = 'closed by the app', graceMs = 1000): Promise<void> {
+  close(code: number, reason: string, why: string, graceMs = 1000): Promise<void> {
     const { transport, current } = this;
     this.stop(why);
     return new Promise((resolve) => {
-      if (!transport || !current) return resolve();
+      if (!transport) return resolve(); // with a socket there is always its attempt
       const { clock } = this.policy;
-      const done = (current.closed = () => {
+      const done = (current!.closed = () => {
         clock.clearTimeout(handle);
         resolve();
       });
@@ -370,17 +370,19 @@ class Attempt implements TransportHandlers {
   constructor(private readonly link: BaseLink) {}
 
   open(): void {
-    const link = this.link;
-    if (this !== link.current) return;
-    link.lastInboundAt = link.now();
-    link.owner.socketOpened(link.transport!, this.url);
+    this.heard()?.socketOpened(this.link.transport!, this.url);
   }
 
   message(data: string | Uint8Array): void {
+    this.heard()?.socketMessage(data);
+  }
+
+  /** Inbound traffic on this socket: a sign of life. The owner to tell, unless the attempt is stale. */
+  private heard(): LinkOwner | undefined {
     const link = this.link;
     if (this !== link.current) return;
     link.lastInboundAt = link.now();
-    link.owner.socketMessage(data);
+    return link.owner;
   }
 
   error(error: ContinuumError): void {
