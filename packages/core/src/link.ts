@@ -33,7 +33,8 @@ export interface LinkPolicy {
 /** Where a link connects. Passing the policy in the same object works too (`Client` does). */
 export interface LinkTarget {
   url: Provider<string>;
-  protocols: Provider<string[]>;
+  /** One subprotocol or a list. */
+  protocols: Provider<string | string[]>;
   transport: TransportFactory;
 }
 
@@ -289,7 +290,7 @@ export class BaseLink {
       const resolved = await resolve(url);
       const list = await resolve(protocols);
       if (attempt !== this.current) return;
-      const socket = transport((target = attempt.url = resolved), list, attempt);
+      const socket = transport((target = attempt.url = resolved), [list].flat(), attempt);
       if (attempt === this.current) this.transport = socket; // else it failed at once
     } catch (cause) {
       // A failing provider may recover; a URL the WebSocket constructor refuses will not.
@@ -306,24 +307,27 @@ export class BaseLink {
     const plan = this.heartbeat;
     const { pingEveryMs, deadAfterMs } = plan;
     const attempt = this.current;
-    // A timer of an earlier socket or plan does nothing and schedules nothing.
-    const live = () => attempt === this.current && plan === this.heartbeat;
-    const tick = () => {
-      if (!live()) return;
-      this.owner.ping();
-      this.timers.timeout(tick, pingEveryMs);
+    // Runs `step` after `ms`, then again after the delay it returns. A timer of an
+    // earlier socket or plan does nothing and schedules nothing.
+    const every = (ms: number, step: () => number | void) => {
+      const run = () => {
+        const next = attempt === this.current && plan === this.heartbeat && step();
+        if (next) this.timers.timeout(run, next);
+      };
+      if (ms > 0) this.timers.timeout(run, ms);
     };
+    every(pingEveryMs, () => {
+      this.owner.ping();
+      return pingEveryMs;
+    });
     // Timestamps decide, not the timer: a timer that fires late (a throttled
     // background tab) re-checks the last inbound time instead of killing a
     // healthy link (socket.io #4040, centrifugo #900).
-    const check = () => {
-      if (!live()) return;
+    every(deadAfterMs, () => {
       const silentMs = this.now() - this.lastInboundAt;
-      if (silentMs >= deadAfterMs) this.dead(`no inbound traffic for ${silentMs} ms`);
-      else this.timers.timeout(check, deadAfterMs - silentMs);
-    };
-    if (pingEveryMs > 0) this.timers.timeout(tick, pingEveryMs);
-    if (deadAfterMs > 0) this.timers.timeout(check, deadAfterMs);
+      if (silentMs < deadAfterMs) return deadAfterMs - silentMs;
+      this.dead(`no inbound traffic for ${silentMs} ms`);
+    });
   }
 }
 

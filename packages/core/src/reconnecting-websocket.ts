@@ -140,7 +140,7 @@ export class ReconnectingWebSocket {
     const link = (this.link = new BaseLink(
       {
         url,
-        protocols: typeof protocols === 'function' ? async () => list(await protocols()) : list(protocols),
+        protocols,
         transport: transport ?? webSocketTransport(WebSocket!),
       },
       new Owner(this),
@@ -284,16 +284,12 @@ export class ReconnectingWebSocket {
 
   private flushQueue(): void {
     const { link, queue } = this;
-    if (!queue) return;
-    while (queue.length > 0 && link.transport && link.state === 'open') {
-      const data = queue.shift()!;
-      this.queuedBytes -= sizeOf(data);
-      this.write(link.transport, data);
-    }
-    if (!queue.length) {
-      this.queue = undefined;
-      this.queuedBytes = 0;
-    }
+    const transport = link.transport;
+    // Sending cannot end the socket synchronously: one check covers the whole queue.
+    if (!queue || !transport || link.state !== 'open') return;
+    this.queue = undefined;
+    this.queuedBytes = 0;
+    for (const data of queue) this.write(transport, data);
   }
 
   /**
@@ -385,10 +381,6 @@ function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
 
 function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferView): void {
   transport.send(typeof data === 'string' ? data : bytesOf(data));
-}
-
-function list(protocols: string | string[]): string[] {
-  return typeof protocols === 'string' ? [protocols] : protocols.length ? protocols : empty;
 }
 
 function resolveSettings(o: ReconnectingWebSocketOptions): Settings {
