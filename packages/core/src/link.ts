@@ -211,21 +211,21 @@ export class BaseLink {
       transport.terminate();
     }
     const decision = forced ?? owner.decide(end);
-    const gaveUp = !decision.reconnect
-      ? undefined
+    const terminal = !decision.reconnect
+      ? decision.error
       : this.failures >= policy.maxRetries
         ? exhausted(`${this.failures} failed attempts (maxRetries)`, end.error)
         : this.tooLong(end.error);
+    const retry = decision.reconnect && !terminal;
     // Error before close, as WHATWG WebSockets report a failed connection.
-    const terminal = decision.reconnect ? gaveUp : decision.error;
     if (end.error && end.error !== terminal) owner.failed(end.error);
     // Each callback may close the link: check again after it.
     if (this.isClosed()) return;
-    owner.socketEnded(end, decision.reconnect && !gaveUp);
+    owner.socketEnded(end, retry);
     if (this.isClosed()) return;
-    if (!decision.reconnect || gaveUp) {
+    if (!retry) {
       if (terminal) owner.failed(terminal);
-      return this.stop(gaveUp ? 'gave up' : `closed ${end.code}`);
+      return this.stop(decision.reconnect ? 'gave up' : `closed ${end.code}`);
     }
     const why = `${end.cause} ${end.code}`;
     this.setState('lost', why);

@@ -180,21 +180,19 @@ export class ReconnectingWebSocket {
     if (transport && link.state === 'open' && !this.queue) return this.write(transport, data);
     if (this.appClose && link.state === 'closed') return this.report('CLIENT_CLOSED', 'send() after close(): call reconnect() first');
     const size = sizeOf(data);
-    const queue = (this.queue ??= []);
+    const queue = this.queue ?? [];
     while (queue.length >= maxMessages || this.queuedBytes + size > maxBytes) {
       // Evicting cannot help a message that could never fit: refuse it, keep the others.
       const evict = settings.overflow === 'drop-oldest' && queue.length > 0 && size <= maxBytes;
+      if (evict) this.queuedBytes -= sizeOf(queue.shift()!);
       this.report(
         evict ? 'EVICTED' : 'OUTBOX_FULL',
         `queue full (queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}): ${evict ? 'dropped the oldest message' : 'not queued'}`,
       );
-      if (!evict) {
-        if (!queue.length) this.queue = undefined;
-        return;
-      }
-      this.queuedBytes -= sizeOf(queue.shift()!);
+      if (!evict) return;
     }
     queue.push(data);
+    this.queue = queue;
     this.queuedBytes += size;
   }
 
