@@ -9,7 +9,7 @@
 import { ContinuumError, closePolicy, parseRetryHint, type ErrorCode } from '@continuum/protocol';
 import { BaseLink, noHeartbeat, type EndDecision, type HeartbeatPlan, type LinkOwner, type Provider, type SocketEnd } from './link.js';
 import { checkUrl, numbers, resolveConnectionOptions, type ConnectionOptions, type OverflowPolicy } from './options.js';
-import { webSocketTransport, type Transport } from './transport.js';
+import { bytesOf, checkCloseCode, chooseTransport, type Transport } from './transport.js';
 
 export interface ReconnectingWebSocketOptions extends ConnectionOptions {
   /** Messages sent while not connected wait here, in order. */
@@ -132,17 +132,10 @@ export class ReconnectingWebSocket {
   constructor(url: Provider<string>, protocols: Provider<string | string[]> = empty, options: ReconnectingWebSocketOptions = {}) {
     checkUrl(url);
     const settings = (this.settings = resolveSettings(options));
-    const { transport, WebSocket = (globalThis as { WebSocket?: ReconnectingWebSocketOptions['WebSocket'] }).WebSocket } = options;
-    this.binaryType = typeof Blob === 'function' && !transport ? 'blob' : 'nodebuffer';
+    this.binaryType = typeof Blob === 'function' && !options.transport ? 'blob' : 'nodebuffer';
     this.currentUrl = typeof url === 'string' ? url : '';
-    if (!transport && !WebSocket)
-      throw new ContinuumError('INVALID_ARGUMENT', 'no WebSocket implementation found: in Node use @continuum/node, or pass the `WebSocket` option');
     const link = (this.link = new BaseLink(
-      {
-        url,
-        protocols,
-        transport: transport ?? webSocketTransport(WebSocket!),
-      },
+      { url, protocols, transport: chooseTransport(options, (globalThis as { WebSocket?: ReconnectingWebSocketOptions['WebSocket'] }).WebSocket) },
       new Owner(this),
       resolveConnectionOptions(options),
     ));
@@ -198,9 +191,7 @@ export class ReconnectingWebSocket {
 
   /** Closes and stops reconnecting. Emits exactly one `close` event. */
   close(code = 1000, reason = ''): void {
-    // As the WHATWG WebSocket does: only 1000 and 3000–4999 may be sent.
-    if (code !== 1000 && !(code >= 3000 && code <= 4999))
-      throw new ContinuumError('INVALID_ARGUMENT', `close code must be 1000 or 3000–4999, got ${code}`);
+    checkCloseCode(code);
     const link = this.link;
     if (this.appClose || link.state === 'closed') return;
     const wasClean = link.transport !== undefined;
@@ -367,14 +358,6 @@ function isBlob(data: unknown): data is Blob {
 
 function sizeOf(data: Data): number {
   return typeof data === 'string' ? data.length * 3 : isBlob(data) ? data.size : data.byteLength;
-}
-
-function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return data instanceof Uint8Array
-    ? data
-    : data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferView): void {
