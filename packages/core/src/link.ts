@@ -81,7 +81,7 @@ export interface HeartbeatPlan {
 export const noHeartbeat: HeartbeatPlan = /* @__PURE__ */ Object.freeze({ pingEveryMs: 0, deadAfterMs: 0 });
 
 /** The link itself noticed the loss (or was told to drop the socket): reconnect soon, no owner to ask. */
-const soon: EndDecision = /* @__PURE__ */ Object.freeze({ reconnect: true, cause: 'client' });
+const soon: EndDecision = { reconnect: true, cause: 'client' };
 
 export class BaseLink {
   state: ConnectionState = 'closed';
@@ -214,7 +214,7 @@ export class BaseLink {
     const terminal = !decision.reconnect
       ? decision.error
       : this.failures >= policy.maxRetries
-        ? exhausted(`${this.failures} failed attempts (maxRetries)`, end.error)
+        ? exhausted('maxRetries', policy.maxRetries, end.error)
         : this.tooLong(end.error);
     const retry = decision.reconnect && !terminal;
     // Error before close, as WHATWG WebSockets report a failed connection.
@@ -274,7 +274,7 @@ export class BaseLink {
 
   private tooLong(cause?: unknown): ContinuumError | undefined {
     const max = this.policy.maxReconnectMs;
-    if (this.now() - this.downSince >= max) return exhausted(`${max} ms without a connection (maxReconnectMs)`, cause);
+    if (this.now() - this.downSince >= max) return exhausted('maxReconnectMs', max, cause);
   }
 
   private async attempt(): Promise<void> {
@@ -418,8 +418,9 @@ function ended(code: number, reason: string, cause: SocketEnd['cause'], error?: 
   return { code, reason, wasClean, cause, error };
 }
 
-function exhausted(detail: string, cause: unknown): ContinuumError {
-  return new ContinuumError('RECONNECT_EXHAUSTED', `gave up after ${detail}`, { cause });
+/** Names the option whose limit was reached, so the app knows which one to raise. */
+function exhausted(option: string, limit: number, cause: unknown): ContinuumError {
+  return new ContinuumError('RECONNECT_EXHAUSTED', `gave up reconnecting: ${option} (${limit}) reached`, { cause });
 }
 
 async function resolve<T>(provider: Provider<T>): Promise<T> {
