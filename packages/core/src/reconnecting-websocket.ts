@@ -227,10 +227,13 @@ export class ReconnectingWebSocket {
     // The handler property first (a table, not `'on' + type`: no string built per message).
     const handler = (this as unknown as Record<string, unknown>)[handlerOf[type]!];
     if (typeof handler === 'function') invoke(this, handler as Listener, e);
-    for (const [t, listener, once] of this.listeners) {
-      if (t !== type) continue;
-      if (once) this.removeEventListener(type, listener);
-      invoke(this, listener, e);
+    // Indexed, not destructured: no iterator per message while the code is still cold.
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) {
+      const entry = listeners[i]!;
+      if (entry[0] !== type) continue;
+      if (entry[2]) this.removeEventListener(type, entry[1]);
+      invoke(this, entry[1], e);
     }
     return true;
   }
