@@ -284,19 +284,19 @@ export class BaseLink {
     this.attempts++;
     const { connectTimeoutMs } = this.policy;
     const { url, protocols, transport } = this.target;
-    let target: string | undefined;
+    let href: string | undefined;
     this.timers.timeout(() => attempt.fail(new ContinuumError('CONNECT_TIMEOUT', `no handshake within ${connectTimeoutMs} ms`, { retryable: true })), connectTimeoutMs);
     try {
       const resolved = await resolve(url);
       const list = await resolve(protocols);
       if (attempt !== this.current) return;
-      const socket = transport((target = attempt.url = resolved), [list].flat(), attempt);
+      const socket = transport((href = attempt.url = resolved), [list].flat(), attempt);
       if (attempt === this.current) this.transport = socket; // else it failed at once
     } catch (cause) {
       // A failing provider may recover; a URL the WebSocket constructor refuses will not.
       attempt.fail(
-        new ContinuumError('INVALID_ARGUMENT', `${target === undefined ? 'the url or protocols provider' : `new WebSocket(${target})`} failed: ${String(cause)}`, {
-          retryable: target === undefined,
+        new ContinuumError('INVALID_ARGUMENT', `${href === undefined ? 'the url or protocols provider' : `new WebSocket(${href})`} failed: ${String(cause)}`, {
+          retryable: href === undefined,
           cause,
         }),
       );
