@@ -334,9 +334,10 @@ export class ReconnectingWebSocket {
       this.ws.fail(error);
     }
 
+    /** Only called when `heartbeat.message` is set: without it the plan sends no pings. */
     ping(): void {
       const { link, settings } = this.ws;
-      if (settings.ping !== undefined) link.transport?.send(settings.ping);
+      link.transport?.send(settings.ping!);
     }
   };
 }
