@@ -49,21 +49,15 @@ export function reconnectDelay(
 ): number {
   const cap = options.maxMs;
   if (hint) return Math.min(cap, hint.minMs + random() * (hint.maxMs - hint.minMs));
-  if (attempt <= 1 && cause === 'client') return random() * Math.min(options.fastMs, cap);
-  if (attempt <= 1 && cause === 'server') return random() * Math.min(options.spreadMs, cap);
-  if (cause === 'slow-down') {
-    // 1013 "try again later": start where the schedule would be a few steps in.
-    const window = Math.min(cap, Math.max(options.spreadMs, options.initialMs * options.factor ** 3));
-    return window / 2 + (random() * window) / 2;
-  }
-  let step = options.initialMs * options.factor ** Math.min(Math.max(0, attempt - 1), 1024);
+  if (attempt <= 1 && (cause === 'client' || cause === 'server'))
+    return random() * Math.min(cause === 'client' ? options.fastMs : options.spreadMs, cap);
+  const slowDown = cause === 'slow-down';
+  // 1013 "try again later": start where the schedule would be a few steps in, equal jitter.
+  let step = slowDown
+    ? Math.max(options.spreadMs, options.initialMs * options.factor ** 3)
+    : options.initialMs * options.factor ** Math.min(Math.max(0, attempt - 1), 1024);
   if (!(step <= cap)) step = cap; // also catches NaN (0 × Infinity after a very long outage)
-  switch (options.jitter) {
-    case 'none':
-      return step;
-    case 'equal':
-      return step / 2 + (random() * step) / 2;
-    default:
-      return random() * step;
-  }
+  const jitter = slowDown ? 'equal' : options.jitter;
+  const floor = jitter === 'equal' ? step / 2 : 0;
+  return jitter === 'none' ? step : floor + random() * (step - floor);
 }

@@ -33,7 +33,8 @@ export interface LinkPolicy {
 /** Where a link connects. Passing the policy in the same object works too (`Client` does). */
 export interface LinkTarget {
   url: Provider<string>;
-  protocols: Provider<string[]>;
+  /** One subprotocol or a list. */
+  protocols: Provider<string | string[]>;
   transport: TransportFactory;
 }
 
@@ -46,7 +47,7 @@ export interface SocketEnd {
   wasClean: boolean;
   /** `remote`: the peer or network closed it; `timeout`: no handshake in time; `heartbeat`: inbound silence; `local`: the owner dropped it. */
   cause: 'remote' | 'timeout' | 'heartbeat' | 'local' | 'error';
-  error?: ContinuumError;
+  error?: ContinuumError | undefined;
 }
 
 export type RetryHint = { minMs: number; maxMs: number };
@@ -79,39 +80,39 @@ export interface HeartbeatPlan {
 /** No pings, no watchdog: the plan until the owner sets one. */
 export const noHeartbeat: HeartbeatPlan = /* @__PURE__ */ Object.freeze({ pingEveryMs: 0, deadAfterMs: 0 });
 
+/** The link itself noticed the loss (or was told to drop the socket): reconnect soon, no owner to ask. */
+const soon: EndDecision = { reconnect: true, cause: 'client' };
+
 export class BaseLink {
   state: ConnectionState = 'closed';
-  transport: Transport | undefined = undefined;
+  transport: Transport | undefined;
   attempts = 0;
   lastInboundAt = 0;
   /** @internal The attempt in progress or open; callbacks of any other attempt are stale. */
-  current: Attempt | undefined = undefined;
+  current: Attempt | undefined;
   /** Failed attempts since the last stable connection (the backoff step). */
   private failures = 0;
-  private establishedAt = 0;
-  private disconnectedSince = 0;
+  /** Successful handshakes. */
+  protected opens = 0;
+  /** When the current connection was established, and when the link was last without one. */
+  private upSince = 0;
+  private downSince = 0;
   /** A retry timer is pending. */
-  private retrying = false;
-  private heartbeat: HeartbeatPlan = noHeartbeat;
+  private retrying?: boolean;
+  private heartbeat = noHeartbeat;
   /**
    * Every timer of the link. Only one kind is ever pending: the retry wait, or the
    * connect deadline, or (while open) the heartbeat and probes; each step clears the last.
    */
   protected readonly timers: Scope;
-  private readonly url: Provider<string>;
-  private readonly protocols: Provider<string[]>;
-  private readonly factory: TransportFactory;
 
   /** `policy` defaults to `options` itself; an owner on the default policy passes the shared one. */
   constructor(
-    options: LinkTarget & Partial<LinkPolicy>,
+    private readonly target: LinkTarget & Partial<LinkPolicy>,
     /** @internal */ readonly owner: LinkOwner,
-    private readonly policy: LinkPolicy = options as LinkOptions,
+    private readonly policy: LinkPolicy = target as LinkOptions,
   ) {
     this.timers = new Scope(policy.clock);
-    this.url = options.url;
-    this.protocols = options.protocols;
-    this.factory = options.transport;
   }
 
   /** @internal */
@@ -123,7 +124,7 @@ export class BaseLink {
   connect(reason = 'connect'): void {
     if (this.state !== 'closed') return;
     this.failures = 0;
-    this.disconnectedSince = this.now();
+    this.downSince = this.now();
     this.setState('connect', reason);
     void this.attempt();
   }
@@ -132,7 +133,7 @@ export class BaseLink {
   reconnect(reason = 'reconnect'): void {
     if (this.state === 'closed') return this.connect(reason);
     this.failures = 0;
-    if (this.transport) this.endSocket({ code: 4000, reason, wasClean: false, cause: 'local' }, { reconnect: true, cause: 'client' }, true);
+    if (this.transport) this.endSocket(ended(4000, reason, 'local'), soon, 1);
     else this.attemptNow();
   }
 
@@ -143,8 +144,9 @@ export class BaseLink {
 
   /** The owner's handshake completed on the current socket. */
   established(): void {
+    this.opens++;
     this.timers.clear(); // the connect deadline
-    this.establishedAt = this.lastInboundAt = this.now();
+    this.upSince = this.lastInboundAt = this.now();
     this.setState('established', 'handshake complete');
     this.armHeartbeat();
   }
@@ -161,86 +163,86 @@ export class BaseLink {
    * once it closed, or after `graceMs` when the peer does not answer (then the
    * socket is dropped), so nothing lingers.
    */
-  close(code: number, reason: string, why = 'closed by the app', graceMs = 1000): Promise<void> {
+  close(code: number, reason: string, why: string, graceMs = 1000): Promise<void> {
     const { transport, current } = this;
     this.stop(why);
     return new Promise((resolve) => {
-      if (!transport || !current) return resolve();
+      if (!transport) return resolve(); // with a socket there is always its attempt
       const { clock } = this.policy;
-      const handle = clock.setTimeout(() => {
-        transport.terminate();
-        resolve();
-      }, graceMs);
-      (handle as { unref?: () => void }).unref?.();
-      const done = (current.closed = () => {
+      const done = (current!.closed = () => {
         clock.clearTimeout(handle);
         resolve();
       });
+      const drop = () => {
+        transport.terminate();
+        done();
+      };
+      const handle = clock.setTimeout(drop, graceMs);
+      (handle as { unref?: () => void }).unref?.();
       try {
         transport.close(code, reason);
       } catch {
-        transport.terminate();
-        done();
+        drop();
       }
     });
   }
 
   /** The link is dead (heartbeat, unanswered probe): drop the socket, reconnect soon. */
   protected dead(why: string): void {
-    const error = new ContinuumError('HEARTBEAT_TIMEOUT', `link presumed dead: ${why}`, { retryable: true });
-    this.endSocket({ code: 4408, reason: 'heartbeat timeout', wasClean: false, cause: 'heartbeat', error }, { reconnect: true, cause: 'client' }, true);
+    this.endSocket(ended(4408, 'heartbeat timeout', 'heartbeat', new ContinuumError('HEARTBEAT_TIMEOUT', why, { retryable: true })), soon, 1);
   }
 
-  /** @internal Ends the current socket (or failed attempt) and decides what comes next. */
-  endSocket(end: SocketEnd, forced?: EndDecision, terminate?: boolean, closeCode?: number): void {
+  /**
+   * @internal Ends the current socket (or failed attempt) and decides what comes next.
+   * `drop`: 1 terminates the socket, 2 sends a close frame with `end.code` first.
+   */
+  endSocket(end: SocketEnd, forced?: EndDecision, drop?: 1 | 2): void {
     const { transport, policy, owner } = this;
     const now = this.now();
     if (this.state === 'open') {
-      this.disconnectedSince = now;
+      this.downSince = now;
       // Reset backoff only once the connection has proved stable, never on open:
       // resetting early made infinite fast loops elsewhere (centrifuge-js #408).
-      if (now - this.establishedAt >= policy.minUptimeMs) this.failures = 0;
+      if (now - this.upSince >= policy.minUptimeMs) this.failures = 0;
     }
-    this.transport = this.current = undefined;
-    this.timers.clear();
-    if (transport && terminate) {
-      if (closeCode !== undefined) transport.close(closeCode, end.reason);
+    this.reset();
+    if (transport && drop) {
+      if (drop > 1) transport.close(end.code, end.reason);
       transport.terminate();
     }
     const decision = forced ?? owner.decide(end);
-    const gaveUp = !decision.reconnect
-      ? undefined
+    const terminal = !decision.reconnect
+      ? decision.error
       : this.failures >= policy.maxRetries
-        ? new ContinuumError('RECONNECT_EXHAUSTED', `gave up after ${this.failures} failed attempts (maxRetries)`, { cause: end.error })
-        : now - this.disconnectedSince >= policy.maxReconnectMs
-          ? this.tooLong(end.error)
-          : undefined;
+        ? exhausted('maxRetries', policy.maxRetries, end.error)
+        : this.tooLong(end.error);
+    const retry = decision.reconnect && !terminal;
     // Error before close, as WHATWG WebSockets report a failed connection.
-    const terminal = decision.reconnect ? gaveUp : decision.error;
     if (end.error && end.error !== terminal) owner.failed(end.error);
     // Each callback may close the link: check again after it.
     if (this.isClosed()) return;
-    owner.socketEnded(end, decision.reconnect && !gaveUp);
+    owner.socketEnded(end, retry);
     if (this.isClosed()) return;
-    if (!decision.reconnect || gaveUp) {
+    if (!retry) {
       if (terminal) owner.failed(terminal);
-      return this.stop(gaveUp ? 'gave up' : `closed ${end.code}`);
+      return this.stop(decision.reconnect ? 'gave up' : `closed ${end.code}`);
     }
-    this.setState('lost', `${end.cause} ${end.code}`);
+    const why = `${end.cause} ${end.code}`;
+    this.setState('lost', why);
+    // After the first failure, reconnectDelay grows the step whoever noticed the loss.
     const attempt = ++this.failures;
-    const delay = Math.round(
-      reconnectDelay(attempt, attempt > 1 && decision.cause !== 'slow-down' ? 'failed-attempt' : decision.cause, policy.backoff, policy.random, decision.hint),
-    );
-    owner.retryScheduled?.(attempt, delay, `${end.cause} ${end.code}${end.reason ? ` ${end.reason}` : ''}`);
+    const delay = Math.round(reconnectDelay(attempt, decision.cause, policy.backoff, policy.random, decision.hint));
+    owner.retryScheduled?.(attempt, delay, end.reason ? `${why} ${end.reason}` : why);
     if (this.isClosed()) return;
     this.retrying = true;
     this.timers.timeout(
       () => {
-        if (this.now() - this.disconnectedSince < policy.maxReconnectMs) return void this.attempt();
-        owner.failed(this.tooLong());
+        const error = this.tooLong();
+        if (!error) return void this.attempt();
+        owner.failed(error);
         this.stop('gave up');
       },
-      Math.min(delay, policy.maxReconnectMs - (now - this.disconnectedSince)),
+      Math.min(delay, policy.maxReconnectMs - (now - this.downSince)),
     );
   }
 
@@ -253,20 +255,26 @@ export class BaseLink {
   private setState(event: StateEvent, reason: string): void {
     const previous = this.state;
     const next = transition(previous, event);
-    if (next === undefined || next === previous) return;
+    if (!next || next === previous) return;
     this.state = next;
     this.owner.stateChanged?.(next, previous, reason);
   }
 
-  private stop(reason: string): void {
+  /** Forgets the socket and cancels every timer. */
+  private reset(): void {
     this.transport = this.current = undefined;
     this.retrying = false;
     this.timers.clear();
+  }
+
+  private stop(reason: string): void {
+    this.reset();
     this.setState('stop', reason);
   }
 
-  private tooLong(cause?: unknown): ContinuumError {
-    return new ContinuumError('RECONNECT_EXHAUSTED', `no connection for ${this.policy.maxReconnectMs} ms (maxReconnectMs)`, { cause });
+  private tooLong(cause?: unknown): ContinuumError | undefined {
+    const max = this.policy.maxReconnectMs;
+    if (this.now() - this.downSince >= max) return exhausted('maxReconnectMs', max, cause);
   }
 
   private async attempt(): Promise<void> {
@@ -275,26 +283,22 @@ export class BaseLink {
     this.timers.clear(); // the retry wait, when skipped
     this.attempts++;
     const { connectTimeoutMs } = this.policy;
-    const fail = (error: ContinuumError) => {
-      if (attempt !== this.current) return;
-      // With a socket, end it; before one existed (provider or constructor threw), end the attempt.
-      if (this.transport) this.endSocket({ code: 4008, reason: 'connect timeout', wasClean: false, cause: 'timeout', error }, undefined, true);
-      else this.endSocket({ code: 1006, reason: error.message, wasClean: false, cause: 'error', error }, error.retryable ? undefined : { reconnect: false, error });
-    };
-    this.timers.timeout(() => fail(new ContinuumError('CONNECT_TIMEOUT', `no handshake within ${connectTimeoutMs} ms`, { retryable: true })), connectTimeoutMs);
-    let url: string | undefined;
+    const { url, protocols, transport } = this.target;
+    let href: string | undefined;
+    this.timers.timeout(() => attempt.fail(new ContinuumError('CONNECT_TIMEOUT', `no handshake within ${connectTimeoutMs} ms`, { retryable: true })), connectTimeoutMs);
     try {
-      const target = await resolve(this.url);
-      const protocols = await resolve(this.protocols);
+      const resolved = await resolve(url);
+      const list = await resolve(protocols);
       if (attempt !== this.current) return;
-      url = attempt.url = target;
-      const transport = this.factory(url, protocols, attempt);
-      if (attempt === this.current) this.transport = transport; // else it failed at once
+      const socket = transport((href = attempt.url = resolved), [list].flat(), attempt);
+      if (attempt === this.current) this.transport = socket; // else it failed at once
     } catch (cause) {
-      fail(
-        url === undefined
-          ? new ContinuumError('INVALID_ARGUMENT', `the url or protocols provider failed: ${String(cause)}`, { retryable: true, cause })
-          : new ContinuumError('INVALID_ARGUMENT', `could not open a WebSocket to ${url}: ${String(cause)}`, { cause }),
+      // A failing provider may recover; a URL the WebSocket constructor refuses will not.
+      attempt.fail(
+        new ContinuumError('INVALID_ARGUMENT', `${href === undefined ? 'the url or protocols provider' : `new WebSocket(${href})`} failed: ${String(cause)}`, {
+          retryable: href === undefined,
+          cause,
+        }),
       );
     }
   }
@@ -303,39 +307,35 @@ export class BaseLink {
     const plan = this.heartbeat;
     const { pingEveryMs, deadAfterMs } = plan;
     const attempt = this.current;
-    // A timer of an earlier socket or plan does nothing and schedules nothing.
-    const live = () => attempt === this.current && plan === this.heartbeat;
-    const tick = () => {
-      if (!live()) return;
-      this.owner.ping();
-      this.timers.timeout(tick, pingEveryMs);
+    // Runs `step` after `ms`, then again after the delay it returns. A timer of an
+    // earlier socket or plan does nothing and schedules nothing.
+    const every = (ms: number, step: () => number | void) => {
+      const run = () => {
+        const next = attempt === this.current && plan === this.heartbeat && step();
+        if (next) this.timers.timeout(run, next);
+      };
+      if (ms > 0) this.timers.timeout(run, ms);
     };
+    every(pingEveryMs, () => {
+      this.owner.ping();
+      return pingEveryMs;
+    });
     // Timestamps decide, not the timer: a timer that fires late (a throttled
     // background tab) re-checks the last inbound time instead of killing a
     // healthy link (socket.io #4040, centrifugo #900).
-    const check = () => {
-      if (!live()) return;
+    every(deadAfterMs, () => {
       const silentMs = this.now() - this.lastInboundAt;
-      if (silentMs >= deadAfterMs) this.dead(`no inbound traffic for ${silentMs} ms`);
-      else this.timers.timeout(check, deadAfterMs - silentMs);
-    };
-    if (pingEveryMs > 0) this.timers.timeout(tick, pingEveryMs);
-    if (deadAfterMs > 0) this.timers.timeout(check, deadAfterMs);
+      if (silentMs < deadAfterMs) return deadAfterMs - silentMs;
+      this.dead(`no inbound traffic for ${silentMs} ms`);
+    });
   }
 }
 
 /** The link of `Client`: adds the checks a session client makes and the reconnect count. */
 export class Link extends BaseLink {
-  private opens = 0;
-
   /** Successful handshakes after the first one. */
   get reconnects(): number {
     return Math.max(0, this.opens - 1);
-  }
-
-  override established(): void {
-    this.opens++;
-    super.established();
   }
 
   /**
@@ -349,13 +349,13 @@ export class Link extends BaseLink {
     this.owner.ping();
     if (attempt !== this.current) return; // the ping closed the link
     this.timers.timeout(() => {
-      if (attempt === this.current && this.lastInboundAt < sentAt) this.dead('probe unanswered');
+      if (attempt === this.current && this.lastInboundAt < sentAt) this.dead(`no answer to a probe within ${withinMs} ms`);
     }, withinMs);
   }
 
   /** The owner saw a fatal problem on this socket (protocol violation, refused handshake). */
   drop(code: number, reason: string, error?: ContinuumError): void {
-    if (this.transport) this.endSocket({ code, reason, wasClean: false, cause: 'local', ...(error && { error }) }, undefined, true, code);
+    if (this.transport) this.endSocket(ended(code, reason, 'local', error), undefined, 2);
   }
 }
 
@@ -365,26 +365,28 @@ export class Link extends BaseLink {
  * callbacks are stale and ignored, except the close that `close()` waits for.
  */
 class Attempt implements TransportHandlers {
-  url = '';
+  url!: string;
   /** The transport's first error (the cause; later ones follow from it), reported with the close that follows. */
-  failure: ContinuumError | undefined = undefined;
+  failure: ContinuumError | undefined;
   /** Set by `close()`: called when this socket reports its close. */
-  closed: (() => void) | undefined = undefined;
+  closed: (() => void) | undefined;
 
   constructor(private readonly link: BaseLink) {}
 
   open(): void {
-    const link = this.link;
-    if (this !== link.current) return;
-    link.lastInboundAt = link.now();
-    link.owner.socketOpened(link.transport!, this.url);
+    this.heard()?.socketOpened(this.link.transport!, this.url);
   }
 
   message(data: string | Uint8Array): void {
+    this.heard()?.socketMessage(data);
+  }
+
+  /** Inbound traffic on this socket: a sign of life. The owner to tell, unless the attempt is stale. */
+  private heard(): LinkOwner | undefined {
     const link = this.link;
     if (this !== link.current) return;
     link.lastInboundAt = link.now();
-    link.owner.socketMessage(data);
+    return link.owner;
   }
 
   error(error: ContinuumError): void {
@@ -392,11 +394,33 @@ class Attempt implements TransportHandlers {
   }
 
   close(code: number, reason: string, wasClean: boolean): void {
-    if (this === this.link.current) {
-      const error = this.failure;
-      this.link.endSocket({ code, reason, wasClean, cause: error ? 'error' : 'remote', ...(error && { error }) });
-    } else this.closed?.();
+    const error = this.failure;
+    if (this === this.link.current) this.link.endSocket(ended(code, reason, error ? 'error' : 'remote', error, wasClean));
+    else this.closed?.();
   }
+
+  /**
+   * The attempt failed before it was established: no handshake in time (its socket is
+   * dropped), or no socket at all (a provider or the constructor threw).
+   */
+  fail(error: ContinuumError): void {
+    const link = this.link;
+    if (this !== link.current) return;
+    link.endSocket(
+      link.transport ? ended(4008, 'connect timeout', 'timeout', error) : ended(1006, error.message, 'error', error),
+      error.retryable ? undefined : { reconnect: false, error },
+      1,
+    );
+  }
+}
+
+function ended(code: number, reason: string, cause: SocketEnd['cause'], error?: ContinuumError, wasClean = false): SocketEnd {
+  return { code, reason, wasClean, cause, error };
+}
+
+/** Names the option whose limit was reached, so the app knows which one to raise. */
+function exhausted(option: string, limit: number, cause: unknown): ContinuumError {
+  return new ContinuumError('RECONNECT_EXHAUSTED', `gave up reconnecting: ${option} (${limit}) reached`, { cause });
 }
 
 async function resolve<T>(provider: Provider<T>): Promise<T> {

@@ -9,7 +9,7 @@
 import { ContinuumError, closePolicy, parseRetryHint, type ErrorCode } from '@continuum/protocol';
 import { BaseLink, noHeartbeat, type EndDecision, type HeartbeatPlan, type LinkOwner, type Provider, type SocketEnd } from './link.js';
 import { checkUrl, numbers, resolveConnectionOptions, type ConnectionOptions, type OverflowPolicy } from './options.js';
-import { webSocketTransport, type Transport, type TransportFactory } from './transport.js';
+import { bytesOf, checkCloseCode, chooseTransport, type Transport } from './transport.js';
 
 export interface ReconnectingWebSocketOptions extends ConnectionOptions {
   /** Messages sent while not connected wait here, in order. */
@@ -55,20 +55,15 @@ type Listener = ((event: RwsEvent) => void) | { handleEvent(event: RwsEvent): vo
 type Handler = ((event: RwsEvent) => void) | null;
 type Data = string | ArrayBuffer | ArrayBufferView | Blob;
 
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
-
 /** The drop-in's own options, resolved. One shared object when none is set. */
 interface Settings {
   maxMessages: number;
   maxBytes: number;
   overflow: OverflowPolicy;
   heartbeat: HeartbeatPlan;
-  ping: string | Uint8Array | undefined;
-  isPong: ((data: string | Uint8Array) => boolean) | undefined;
-  shouldReconnect: ConnectionOptions['shouldReconnect'];
+  ping?: string | Uint8Array | undefined;
+  isPong?: ((data: string | Uint8Array) => boolean) | undefined;
+  shouldReconnect?: ConnectionOptions['shouldReconnect'];
 }
 
 const defaults: Settings = /* @__PURE__ */ Object.freeze({
@@ -76,10 +71,9 @@ const defaults: Settings = /* @__PURE__ */ Object.freeze({
   maxBytes: 4 * 1024 * 1024,
   overflow: 'reject',
   heartbeat: noHeartbeat,
-  ping: undefined,
-  isPong: undefined,
-  shouldReconnect: undefined,
 });
+
+const handlerOf: Record<string, string> = { open: 'onopen', message: 'onmessage', close: 'onclose', error: 'onerror' };
 
 /** Shared by every instance without listeners or subprotocols; never mutated. */
 const empty: never[] = [];
@@ -94,22 +88,22 @@ const empty: never[] = [];
  * ws.onmessage = (event) => console.log(event.data);
  */
 export class ReconnectingWebSocket {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
   // On the prototype, as WebSocket has them: not four more fields per instance.
   get CONNECTING(): 0 {
-    return CONNECTING;
+    return 0;
   }
   get OPEN(): 1 {
-    return OPEN;
+    return 1;
   }
   get CLOSING(): 2 {
-    return CLOSING;
+    return 2;
   }
   get CLOSED(): 3 {
-    return CLOSED;
+    return 3;
   }
 
   onopen: Handler = null;
@@ -122,42 +116,36 @@ export class ReconnectingWebSocket {
 
   private readonly settings: Settings;
   private readonly link: BaseLink;
-  /** `[type, listener, once, …]`; replaced on change, never mutated, so a dispatch in progress is unaffected. */
-  private listeners: readonly (string | Listener | boolean)[] = empty;
+  /** `[type, listener, once]` each; replaced on change, never mutated, so a dispatch in progress is unaffected. */
+  private listeners: readonly (readonly [string, Listener, boolean])[] = empty;
   /** Messages waiting for a socket; created when the first one waits. */
-  private queue: Data[] | undefined = undefined;
+  private queue: Data[] | undefined;
   private queuedBytes = 0;
   /** 0: not closed by the app; 1: `close()` was called and the socket is closing; 2: closed by the app. */
   private appClose: 0 | 1 | 2 = 0;
   /** True while a socket's close event is being dispatched: a close() there adds no second one. */
-  private inCloseEvent = false;
+  private inCloseEvent?: boolean;
   /** Set while a Blob is being read: later messages wait behind it. */
-  private blobChain: Promise<void> | undefined = undefined;
+  private blobChain: Promise<void> | undefined;
   private currentUrl: string;
 
-  constructor(
-    url: Provider<string>,
-    protocols: Provider<string | string[]> = empty,
-    options: ReconnectingWebSocketOptions = {},
-  ) {
+  constructor(url: Provider<string>, protocols: Provider<string | string[]> = empty, options: ReconnectingWebSocketOptions = {}) {
     checkUrl(url);
     const settings = (this.settings = resolveSettings(options));
     this.binaryType = typeof Blob === 'function' && !options.transport ? 'blob' : 'nodebuffer';
     this.currentUrl = typeof url === 'string' ? url : '';
-    const transport = options.transport ?? chooseTransport(options);
-    this.link = new BaseLink(
-      { url, protocols: typeof protocols === 'function' ? async () => list(await protocols()) : list(protocols), transport },
-      new ReconnectingWebSocket.Owner(this),
+    const link = (this.link = new BaseLink(
+      { url, protocols, transport: chooseTransport(options, (globalThis as { WebSocket?: ReconnectingWebSocketOptions['WebSocket'] }).WebSocket) },
+      new Owner(this),
       resolveConnectionOptions(options),
-    );
-    this.link.setHeartbeat(settings.heartbeat);
-    if (!options.startClosed) this.link.connect();
+    ));
+    link.setHeartbeat(settings.heartbeat);
+    if (!options.startClosed) link.connect();
   }
 
   get readyState(): number {
-    if (this.appClose === 1) return CLOSING;
     const state = this.link.state;
-    return state === 'open' ? OPEN : state === 'closed' ? CLOSED : CONNECTING;
+    return this.appClose === 1 ? 2 : state === 'open' ? 1 : state === 'closed' ? 3 : 0;
   }
 
   /** The URL of the current (or last) socket; the URL provider's result when one is used. */
@@ -180,38 +168,39 @@ export class ReconnectingWebSocket {
     if (typeof data !== 'string' && !(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data) && !isBlob(data))
       throw new ContinuumError('INVALID_ARGUMENT', 'send() takes a string, ArrayBuffer, typed array or Blob');
     const { link, settings } = this;
+    const { maxMessages, maxBytes } = settings;
     const transport = link.transport;
     if (transport && link.state === 'open' && !this.queue) return this.write(transport, data);
     if (this.appClose && link.state === 'closed') return this.report('CLIENT_CLOSED', 'send() after close(): call reconnect() first');
     const size = sizeOf(data);
-    const queue = (this.queue ??= []);
-    while (size > settings.maxBytes || queue.length >= settings.maxMessages || this.queuedBytes + size > settings.maxBytes) {
+    const queue = this.queue ?? [];
+    while (queue.length >= maxMessages || this.queuedBytes + size > maxBytes) {
       // Evicting cannot help a message that could never fit: refuse it, keep the others.
-      if (settings.overflow !== 'drop-oldest' || !queue.length || size > settings.maxBytes) {
-        if (!queue.length) this.queue = undefined;
-        return this.report('OUTBOX_FULL', `queue full (queue.maxMessages ${settings.maxMessages}, queue.maxBytes ${settings.maxBytes}): not queued`);
-      }
-      this.queuedBytes -= sizeOf(queue.shift()!);
-      this.report('EVICTED', 'queue full: the oldest message was dropped (overflow: drop-oldest)');
+      const evict = settings.overflow === 'drop-oldest' && queue.length > 0 && size <= maxBytes;
+      if (evict) this.queuedBytes -= sizeOf(queue.shift()!);
+      this.report(
+        evict ? 'EVICTED' : 'OUTBOX_FULL',
+        `queue full (queue.maxMessages ${maxMessages}, queue.maxBytes ${maxBytes}): ${evict ? 'dropped the oldest message' : 'not queued'}`,
+      );
+      if (!evict) return;
     }
     queue.push(data);
+    this.queue = queue;
     this.queuedBytes += size;
   }
 
   /** Closes and stops reconnecting. Emits exactly one `close` event. */
   close(code = 1000, reason = ''): void {
-    // As the WHATWG WebSocket does: only 1000 and 3000–4999 may be sent.
-    if (code !== 1000 && !(code >= 3000 && code <= 4999))
-      throw new ContinuumError('INVALID_ARGUMENT', `close code must be 1000 or 3000–4999, got ${code}`);
+    checkCloseCode(code);
     const link = this.link;
     if (this.appClose || link.state === 'closed') return;
-    const hadSocket = link.transport !== undefined;
+    const wasClean = link.transport !== undefined;
     // A close() from inside a socket's close listener adds no second event.
     const silent = this.inCloseEvent;
-    this.appClose = hadSocket ? 1 : 2;
+    this.appClose = wasClean ? 1 : 2;
     void link.close(code, reason, 'closed by the app').then(() => {
       if (this.appClose === 1) this.appClose = 2;
-      if (!silent) this.dispatchEvent({ type: 'close', target: this, code, reason, wasClean: hadSocket });
+      if (!silent) this.emit({ type: 'close', code, reason, wasClean });
     });
   }
 
@@ -223,45 +212,44 @@ export class ReconnectingWebSocket {
 
   /** As EventTarget's: a listener is added once per type; `{ once: true }` removes it before its first call. */
   addEventListener(type: string, listener: Listener | null, options?: boolean | { once?: boolean }): void {
-    if (listener && this.indexOf(type, listener) < 0)
-      this.listeners = [...this.listeners, type, listener, typeof options === 'object' && options.once === true];
+    if (listener && !this.listeners.some(([t, l]) => t === type && l === listener))
+      this.listeners = [...this.listeners, [type, listener, typeof options === 'object' && options.once === true]];
   }
 
   removeEventListener(type: string, listener: Listener | null): void {
-    const i = this.indexOf(type, listener);
-    if (i < 0) return;
-    const rest = this.listeners.filter((_, j) => j < i || j > i + 2);
+    const rest = this.listeners.filter(([t, l]) => t !== type || l !== listener);
     this.listeners = rest.length ? rest : empty;
   }
 
   dispatchEvent(event: RwsEvent | { type: string }): boolean {
     const e = event as RwsEvent;
     const type = e.type;
-    const handler =
-      type === 'message' ? this.onmessage : type === 'open' ? this.onopen : type === 'close' ? this.onclose : type === 'error' ? this.onerror : null;
-    if (typeof handler === 'function') invoke(this, handler, e);
+    // The handler property first (a table, not `'on' + type`: no string built per message).
+    const handler = (this as unknown as Record<string, unknown>)[handlerOf[type]!];
+    if (typeof handler === 'function') invoke(this, handler as Listener, e);
+    // Indexed, not destructured: no iterator per message while the code is still cold.
     const listeners = this.listeners;
-    for (let i = 0; i < listeners.length; i += 3) {
-      if (listeners[i] !== type) continue;
-      const listener = listeners[i + 1] as Listener;
-      if (listeners[i + 2]) this.removeEventListener(type, listener);
-      invoke(this, listener, e);
+    for (let i = 0; i < listeners.length; i++) {
+      const entry = listeners[i]!;
+      if (entry[0] !== type) continue;
+      if (entry[2]) this.removeEventListener(type, entry[1]);
+      invoke(this, entry[1], e);
     }
     return true;
   }
 
-  private indexOf(type: string, listener: Listener | null): number {
-    const listeners = this.listeners;
-    for (let i = 0; i < listeners.length; i += 3) if (listeners[i] === type && listeners[i + 1] === listener) return i;
-    return -1;
+  /** Dispatches one of this socket's own events. */
+  private emit(event: Omit<RwsEvent, 'target'>): void {
+    (event as RwsEvent).target = this;
+    this.dispatchEvent(event);
   }
 
   private fail(error: ContinuumError): void {
-    this.dispatchEvent({ type: 'error', target: this, error, message: error.message });
+    this.emit({ type: 'error', error, message: error.message });
   }
 
-  private report(code: ErrorCode, message: string): void {
-    this.fail(new ContinuumError(code, message));
+  private report(code: ErrorCode, message: string, cause?: unknown): void {
+    this.fail(new ContinuumError(code, message, { cause }));
   }
 
   private write(transport: Transport, data: Data): void {
@@ -278,7 +266,7 @@ export class ReconnectingWebSocket {
           const current = this.link.transport;
           if (current) sendNow(current, ready);
         },
-        (cause) => this.fail(new ContinuumError('INVALID_ARGUMENT', `could not read the Blob: ${String(cause)}`, { cause })),
+        (cause) => this.report('INVALID_ARGUMENT', `could not read the Blob: ${String(cause)}`, cause),
       )
       .finally(() => {
         if (this.blobChain === chain) this.blobChain = undefined;
@@ -288,26 +276,12 @@ export class ReconnectingWebSocket {
 
   private flushQueue(): void {
     const { link, queue } = this;
-    while (queue && queue.length > 0 && link.transport && link.state === 'open') {
-      const data = queue.shift()!;
-      this.queuedBytes -= sizeOf(data);
-      this.write(link.transport, data);
-    }
-    if (queue && !queue.length) {
-      this.queue = undefined;
-      this.queuedBytes = 0;
-    }
-  }
-
-  private toBinaryType(data: string | Uint8Array): unknown {
-    if (typeof data === 'string') return data;
-    if (this.binaryType === 'arraybuffer') {
-      // ws hands out Buffers that are views into a larger network buffer: copy
-      // exactly this message's bytes unless the view covers its whole buffer.
-      const { buffer, byteOffset, byteLength } = data;
-      return byteOffset === 0 && byteLength === buffer.byteLength ? buffer : buffer.slice(byteOffset, byteOffset + byteLength);
-    }
-    return this.binaryType === 'blob' && typeof Blob === 'function' ? new Blob([data as BlobPart]) : data;
+    const transport = link.transport;
+    // Sending cannot end the socket synchronously: one check covers the whole queue.
+    if (!queue || !transport || link.state !== 'open') return;
+    this.queue = undefined;
+    this.queuedBytes = 0;
+    for (const data of queue) this.write(transport, data);
   }
 
   /**
@@ -322,26 +296,37 @@ export class ReconnectingWebSocket {
       const ws = this.ws;
       ws.currentUrl = url;
       ws.link.established();
-      ws.dispatchEvent({ type: 'open', target: ws });
+      ws.emit({ type: 'open' });
       ws.flushQueue();
     }
 
     socketMessage(data: string | Uint8Array): void {
       const ws = this.ws;
+      const binaryType = ws.binaryType;
       if (ws.settings.isPong?.(data)) return;
-      ws.dispatchEvent({ type: 'message', target: ws, data: ws.toBinaryType(data) });
+      let out: unknown = data;
+      if (typeof data !== 'string') {
+        if (binaryType === 'arraybuffer') {
+          // ws hands out Buffers that are views into a larger network buffer: copy
+          // exactly this message's bytes unless the view covers its whole buffer.
+          const { buffer, byteOffset, byteLength } = data;
+          out = byteOffset === 0 && byteLength === buffer.byteLength ? buffer : buffer.slice(byteOffset, byteOffset + byteLength);
+        } else if (binaryType === 'blob' && typeof Blob === 'function') out = new Blob([data as BlobPart]);
+      }
+      ws.dispatchEvent({ type: 'message', target: ws, data: out });
     }
 
-    decide(end: SocketEnd): EndDecision {
-      const override = this.ws.settings.shouldReconnect?.({ code: end.code, reason: end.reason, wasClean: end.wasClean });
-      if (override === false || (override !== true && end.cause === 'remote' && closePolicy(end.code) === 'stop')) return { reconnect: false };
-      return { reconnect: true, cause: 'server', hint: parseRetryHint(end.reason) };
+    decide({ code, reason, wasClean, cause }: SocketEnd): EndDecision {
+      const override = this.ws.settings.shouldReconnect?.({ code, reason, wasClean });
+      return override === false || (override !== true && cause === 'remote' && closePolicy(code) === 'stop')
+        ? { reconnect: false }
+        : { reconnect: true, cause: 'server', hint: parseRetryHint(reason) };
     }
 
-    socketEnded(end: SocketEnd): void {
+    socketEnded({ code, reason, wasClean }: SocketEnd): void {
       const ws = this.ws;
       ws.inCloseEvent = true;
-      ws.dispatchEvent({ type: 'close', target: ws, code: end.code, reason: end.reason, wasClean: end.wasClean });
+      ws.emit({ type: 'close', code, reason, wasClean });
       ws.inCloseEvent = false;
     }
 
@@ -349,12 +334,15 @@ export class ReconnectingWebSocket {
       this.ws.fail(error);
     }
 
+    /** Only called when `heartbeat.message` is set: without it the plan sends no pings. */
     ping(): void {
       const { link, settings } = this.ws;
-      if (settings.ping !== undefined) link.transport?.send(settings.ping);
+      link.transport?.send(settings.ping!);
     }
   };
 }
+
+const Owner = ReconnectingWebSocket['Owner' as never] as new (ws: ReconnectingWebSocket) => LinkOwner;
 
 /** Calls one listener as EventTarget does: an exception is reported, and dispatch goes on. */
 function invoke(target: ReconnectingWebSocket, listener: Listener, event: RwsEvent): void {
@@ -376,40 +364,21 @@ function sizeOf(data: Data): number {
   return typeof data === 'string' ? data.length * 3 : isBlob(data) ? data.size : data.byteLength;
 }
 
-function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return data instanceof Uint8Array
-    ? data
-    : data instanceof ArrayBuffer
-      ? new Uint8Array(data)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
 function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferView): void {
   transport.send(typeof data === 'string' ? data : bytesOf(data));
 }
 
-function list(protocols: string | string[]): string[] {
-  return typeof protocols === 'string' ? [protocols] : protocols.length ? protocols : empty;
-}
-
 function resolveSettings(o: ReconnectingWebSocketOptions): Settings {
-  const { queue, heartbeat, shouldReconnect } = o;
-  if (!queue && !heartbeat && !shouldReconnect) return defaults;
-  const { intervalMs, timeoutMs } = numbers('heartbeat.', heartbeat ?? {}, { intervalMs: 0, timeoutMs: 10_000 }, { intervalMs: 0, timeoutMs: 1 });
-  const ping = heartbeat?.message;
+  const { queue = {}, heartbeat = {}, shouldReconnect } = o;
+  if (!o.queue && !o.heartbeat && !shouldReconnect) return defaults;
+  const { intervalMs, timeoutMs } = numbers('heartbeat.', heartbeat, { intervalMs: 0, timeoutMs: 10_000 }, { intervalMs: 0, timeoutMs: 1 });
+  const ping = heartbeat.message;
   return {
-    ...numbers('queue.', queue ?? {}, defaults, { maxMessages: 0, maxBytes: 0 }),
-    overflow: queue?.overflow ?? 'reject',
+    ...numbers('queue.', queue, defaults, { maxMessages: 0, maxBytes: 0 }),
+    overflow: queue.overflow ?? 'reject',
     heartbeat: intervalMs > 0 ? { pingEveryMs: ping === undefined ? 0 : intervalMs, deadAfterMs: intervalMs + timeoutMs } : noHeartbeat,
     ping,
-    isPong: heartbeat?.isPong,
+    isPong: heartbeat.isPong,
     shouldReconnect,
   };
-}
-
-function chooseTransport(options: ReconnectingWebSocketOptions): TransportFactory {
-  const ctor = options.WebSocket ?? (globalThis as { WebSocket?: ReconnectingWebSocketOptions['WebSocket'] }).WebSocket;
-  if (!ctor)
-    throw new ContinuumError('INVALID_ARGUMENT', 'no WebSocket implementation found: in Node use @continuum/node, or pass the `WebSocket` option');
-  return webSocketTransport(ctor);
 }

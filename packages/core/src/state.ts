@@ -12,14 +12,15 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export type StateEvent = 'connect' | 'established' | 'lost' | 'stop';
 
-const table: Record<ConnectionState, Partial<Record<StateEvent, ConnectionState>>> = {
-  closed: { connect: 'connecting' },
-  connecting: { established: 'open', lost: 'connecting', stop: 'closed' },
-  open: { lost: 'reconnecting', stop: 'closed' },
-  reconnecting: { established: 'open', lost: 'reconnecting', stop: 'closed' },
-};
-
-/** The next state, or undefined when the event does not apply in this state. */
+/**
+ * The next state, or undefined when the event does not apply in this state. The
+ * table, as rules: `connect` only leaves `closed`; `stop` ends any other state;
+ * `established` reaches `open` from `connecting` or `reconnecting`; `lost` keeps
+ * trying, and turns `open` into `reconnecting`.
+ */
 export function transition(state: ConnectionState, event: StateEvent): ConnectionState | undefined {
-  return table[state][event];
+  if (state === 'closed') return event === 'connect' ? 'connecting' : undefined;
+  if (event === 'stop') return 'closed';
+  if (event === 'established' && state !== 'open') return 'open';
+  if (event === 'lost') return state === 'open' ? 'reconnecting' : state;
 }

@@ -58,6 +58,32 @@ export function webSocketTransport(WebSocketImpl: WebSocketConstructor): Transpo
   return (url, protocols, handlers) => new WebSocketTransport(new WebSocketImpl(url, protocols.length > 0 ? protocols : undefined), handlers);
 }
 
+/** The transport an owner asked for, else one on its `WebSocket` (or `fallback`). Shared by `Client` and the drop-in. */
+export function chooseTransport(
+  options: { transport?: TransportFactory | undefined; WebSocket?: WebSocketConstructor | undefined },
+  fallback?: WebSocketConstructor,
+): TransportFactory {
+  const { transport, WebSocket = fallback } = options;
+  if (transport) return transport;
+  if (WebSocket) return webSocketTransport(WebSocket);
+  throw new ContinuumError('INVALID_ARGUMENT', 'no WebSocket implementation found: in Node use @continuum/node, or pass the `WebSocket` option');
+}
+
+/** As the WHATWG WebSocket does: an app may close with 1000 or 3000–4999 only. */
+export function checkCloseCode(code: number): void {
+  if (code !== 1000 && !(code >= 3000 && code <= 4999))
+    throw new ContinuumError('INVALID_ARGUMENT', `close code must be 1000 or 3000–4999, got ${code}`);
+}
+
+/** The bytes of a buffer or view, without a copy (a Uint8Array as it is). */
+export function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return data instanceof Uint8Array
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
 /**
  * One WHATWG WebSocket as a `Transport`. It is its own event listener (`handleEvent`),
  * so a socket costs this one object, not a closure per event. Events after `close`
