@@ -33,7 +33,7 @@ import { checkUrl, resolveClientOptions, type ClientOptions, type CloseInfo, typ
 import { Outbox } from './outbox.js';
 import { Scope } from './scope.js';
 import type { ConnectionState } from './state.js';
-import { webSocketTransport, type Transport } from './transport.js';
+import { checkCloseCode, chooseTransport, type Transport } from './transport.js';
 
 export interface StateEvent {
   state: ConnectionState;
@@ -220,8 +220,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     this.token = token;
     this.credentialsStatic = typeof url === 'string' && typeof token !== 'function';
     this.shouldReconnect = options.shouldReconnect;
-    const transport = options.transport ?? (options.WebSocket && webSocketTransport(options.WebSocket));
-    if (!transport) invalid('no WebSocket implementation: in Node use @continuum/node, in browsers @continuum/browser, or pass the `WebSocket` option');
+    const transport = chooseTransport(options);
     const protocols: Provider<string[]> =
       typeof extra === 'function' ? async () => [SUBPROTOCOL, ...(await extra())] : [SUBPROTOCOL, ...(extra ?? [])];
     this.scope = new Scope(this.options.clock);
@@ -293,7 +292,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   close(codeOrOptions?: number | CloseOptions, reason?: string): Promise<void> {
     const o: CloseOptions = typeof codeOrOptions === 'object' ? codeOrOptions : { code: codeOrOptions, reason };
     const code = o.code ?? CloseCode.NORMAL;
-    if (code !== 1000 && !(code >= 3000 && code <= 4999)) invalid(`close code must be 1000 or 3000–4999, got ${code}`);
+    checkCloseCode(code);
     return this.closeNow(code, o);
   }
 

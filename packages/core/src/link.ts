@@ -311,8 +311,10 @@ export class BaseLink {
     // earlier socket or plan does nothing and schedules nothing.
     const every = (ms: number, step: () => number | void) => {
       const run = () => {
-        const next = attempt === this.current && plan === this.heartbeat && step();
-        if (next) this.timers.timeout(run, next);
+        const live = () => attempt === this.current && plan === this.heartbeat;
+        const next = live() && step();
+        // The step may have ended the link (a ping that failed): then nothing is left pending.
+        if (next && live()) this.timers.timeout(run, next);
       };
       if (ms > 0) this.timers.timeout(run, ms);
     };
