@@ -10,6 +10,7 @@ import {
   type ControlMessage,
   type DataFrame,
   type FrameEntry,
+  type Gap,
   type ServerControl,
 } from './messages.js';
 
@@ -284,67 +285,101 @@ type Json = Record<string, unknown>;
  * The fields of each control message, in the order a decoded message has them, as
  * `name:kind`; `name?` is optional (absent, never null). Kinds: none, an integer >= 0;
  * p an integer >= 1; N an integer >= 0 or null; b a boolean; h a channel name; a number,
- * a string of at most that many characters (128 = Limits.maxIdLength, 65536 =
- * Limits.maxControlBytes); {…} an object with those fields. The tables have no
- * prototype, so a message of type "constructor" finds nothing.
+ * a string of at most that many characters; {…} an object with those fields. Each spec
+ * is parsed once, on first use. The tables have no prototype, so a message of type
+ * "constructor" finds nothing.
  */
+const ID = Limits.maxIdLength;
+const GAP = 'gap?:{from to:N}';
 const SERVER: Record<string, string> = {
   __proto__: null as never,
   welcome:
-    'v id:128 token:128 resumed:b recv ack gap?:{from to:N} previous?:{id:128 ack} pingMs:p ' +
+    `v id:${ID} token:${ID} resumed:b recv ack ${GAP} previous?:{id:${ID} ack} pingMs:p ` +
     'maxMessageBytes maxFrameBytes sessionTtlMs replayMaxMessages replayMaxBytes',
   ping: '',
   pong: '',
   nack: 'seq code:64 message:1024',
   refresh: 'inMs',
   error: 'code:64 message:1024',
-  subscribed: 'ch:h offset epoch:128 recovered:b gap?:{from to:N}',
+  subscribed: `ch:h offset epoch:${ID} recovered:b ${GAP}`,
   unsubscribed: 'ch:h code?:64 message?:1024',
 };
 const CLIENT: Record<string, string> = {
   __proto__: null as never,
-  hello: 'v auth?:65536 resume?:{id:128 token:128 recv}',
+  hello: `v auth?:${Limits.maxControlBytes} resume?:{id:${ID} token:${ID} recv}`,
   ping: '',
   pong: '',
-  auth: 'token:65536',
-  sub: 'ch:h since?:{offset epoch:128}',
+  auth: `token:${Limits.maxControlBytes}`,
+  sub: `ch:h since?:{offset epoch:${ID}}`,
   unsub: 'ch:h',
   bye: '',
 };
-const KIND: Record<string, string> = {
-  p: 'an integer >= 1',
-  N: 'an integer >= 0 or null',
-  b: 'a boolean',
-  h: 'a channel name',
-  '{': 'an object',
-};
+
+interface Field {
+  key: string;
+  optional: boolean;
+  kind: string;
+  /** For a string: its longest length; else 0. */
+  max: number;
+  /** For an object: its fields. */
+  nested: Field[] | undefined;
+}
+
+const parsedSpecs = new Map<string, Field[]>();
+
+function parseSpec(spec: string): Field[] {
+  let parsed = parsedSpecs.get(spec);
+  if (!parsed) {
+    parsed = [...spec.matchAll(/(\w+)(\?)?:?({[^}]*}|\w*)/g)].map(([, key, optional, kind]) => ({
+      key,
+      optional: optional !== undefined,
+      kind,
+      max: +kind,
+      nested: kind[0] === '{' ? parseSpec(kind) : undefined,
+    }));
+    parsedSpecs.set(spec, parsed);
+  }
+  return parsed;
+}
+
+/** What a value of this field must be, for the error message; undefined when `v` is one. */
+function mismatch({ kind, max, nested }: Field, v: unknown): string | undefined {
+  if (max) return typeof v === 'string' && v.length <= max ? undefined : `a string of at most ${max} characters`;
+  if (nested) return isObject(v) ? undefined : 'an object';
+  switch (kind) {
+    case 'b':
+      return typeof v === 'boolean' ? undefined : 'a boolean';
+    case 'h':
+      return isValidChannel(v) ? undefined : 'a channel name';
+    case 'N':
+      return v === null || isUint(v) ? undefined : 'an integer >= 0 or null';
+    case 'p':
+      return isUint(v) && v >= 1 ? undefined : 'an integer >= 1';
+    default:
+      return isUint(v) ? undefined : 'an integer >= 0';
+  }
+}
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isUint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /**
- * Copies the fields of `spec` from `o` to `out`, checked. Only known fields are copied,
+ * Copies the `fields` from `o` to `out`, checked. Only known fields are copied,
  * so keys such as `__proto__` never reach an object the app sees.
  */
-function fields(o: Json, spec: string, path: string, out: Json): Json {
-  for (const [, key, optional, kind] of spec.matchAll(/(\w+)(\?)?:?({[^}]*}|\w*)/g)) {
+function copyFields(o: Json, fields: Field[], path: string, out: Json): Json {
+  for (const field of fields) {
+    const { key, nested } = field;
     const v = o[key];
-    if (v === undefined && optional) continue;
-    const max = +kind;
-    const nested = kind[0] === '{';
-    const valid = max
-      ? typeof v === 'string' && v.length <= max
-      : nested
-        ? isObject(v)
-        : kind === 'b'
-          ? typeof v === 'boolean'
-          : kind === 'h'
-            ? isValidChannel(v)
-            : (kind === 'N' && v === null) || (Number.isSafeInteger(v) && (v as number) >= +(kind === 'p'));
-    if (!valid) fail(`${path}${key} must be ${max ? `a string of at most ${max} characters` : KIND[kind[0]] ?? 'an integer >= 0'}`);
-    out[key] = nested ? fields(v as Json, kind, path + key + '.', {}) : v;
+    if (v === undefined && field.optional) continue;
+    const expected = mismatch(field, v);
+    if (expected) fail(`${path}${key} must be ${expected}`);
+    const value = (out[key] = nested ? copyFields(v as Json, nested, `${path}${key}.`, {}) : v);
+    if (key === 'gap') {
+      const { from, to } = value as Gap;
+      if (to !== null && to < from) fail(`${path}gap.to is before ${path}gap.from`);
+    }
   }
-  // The one object with a `to` is a gap.
-  if (out.to != null && (out.to as number) < (out.from as number)) fail(`${path}to is before ${path}from`);
   return out;
 }
 
@@ -357,9 +392,9 @@ function decodeControl(text: string, table: Record<string, string>): Json | unde
     } catch {
       // not JSON: o stays undefined and fails below
     }
-  if (!isObject(o) || typeof o.t !== 'string') fail('a control message is a JSON object with a string t, at most 65536 characters');
+  if (!isObject(o) || typeof o.t !== 'string') fail(`a control message is a JSON object with a string t, at most ${Limits.maxControlBytes} characters`);
   const spec = table[o.t];
-  return spec === undefined ? undefined : fields(o, spec, o.t + '.', { t: o.t });
+  return spec === undefined ? undefined : copyFields(o, parseSpec(spec), `${o.t}.`, { t: o.t });
 }
 
 /**
