@@ -191,6 +191,8 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   private rejectAfterTooBig = false;
   private overflowReported = false;
   private closedByApp = false;
+  /** `close({ drain: true })` calls waiting for the outbox to empty. */
+  private drainWaiters: (() => void)[] = [];
 
   private readonly counters = {
     resumes: 0,
@@ -503,18 +505,31 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     else if (pending > 0 && !this.flushQueued) this.flushIn(ACK_DELAY_MS);
   }
 
+  /**
+   * Waits until the outbox is empty or the client closed (polled: acks arrive in
+   * batches); after `timeoutMs`, rejects what is left. A close meanwhile ends the wait
+   * at once (`onClosed`), so a plain `close()` during a draining one settles both.
+   */
   private drainOutbox(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const deadline = this.options.clock.now() + timeoutMs;
-      const check = () => {
-        if (this.outbox.length === 0 || this.state === 'closed') return resolve();
-        const left = deadline - this.options.clock.now();
-        if (left > 0) return void this.scope.timeout(check, Math.min(10, left));
+      let cancelPoll = noop;
+      const finish = () => {
+        cancelTimer();
+        cancelPoll();
+        this.drainWaiters = this.drainWaiters.filter((f) => f !== finish);
+        resolve();
+      };
+      const cancelTimer = this.scope.timeout(() => {
         const unacked = this.outbox.drain();
         const error = new ContinuumError('CLIENT_CLOSED', `drain timed out after ${timeoutMs} ms; ${unacked.length} message(s) not acknowledged`);
         for (const e of unacked) if (!e.settled) e.reject(error);
-        resolve();
+        finish();
+      }, timeoutMs);
+      const check = () => {
+        if (this.outbox.length === 0 || this.state === 'closed') finish();
+        else cancelPoll = this.scope.timeout(check, 10);
       };
+      this.drainWaiters.push(finish);
       check();
     });
   }
@@ -673,7 +688,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       if (previousId !== undefined) {
         this.counters.sessionsLost++;
         event.previousId = previousId;
-        event.gap = w.gap;
+        if (w.gap) event.gap = w.gap;
         event.unsent = this.settleLostSession(previousId, w.previous);
       }
       this.nextSeq = 1;
@@ -802,7 +817,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     if (override === false) return { reconnect: false };
     const hint = parseRetryHint(reason);
     // The socket failed here (dropped, timed out, errored), not by the server's word: try again.
-    const forced = override || cause === 'local' || cause === 'timeout' || cause === 'error';
+    const forced = override === true || cause === 'local' || cause === 'timeout' || cause === 'error';
     const policy = forced ? 'reconnect' : closePolicy(code);
     const detail = `closed by the server with ${code}${reason ? ` (${reason})` : ''}`;
     if (policy === 'stop') {
@@ -828,6 +843,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   private onClosed(reason: string): void {
     this.ready = false;
     this.stopFlushTimer();
+    for (const finish of this.drainWaiters) finish();
     // A closed client has settled everything; a message in flight may still
     // have been handled by the server.
     const error = new ContinuumError('CLIENT_CLOSED', `the client closed (${reason}) before the server acknowledged this message`);

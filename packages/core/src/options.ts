@@ -162,7 +162,7 @@ export function resolveBackoff(backoff: Partial<BackoffOptions> | undefined): Ba
 /** Validates the URL (or checks that a provider is a function). */
 export function checkUrl(url: unknown): void {
   try {
-    if (typeof url == 'function' || /^wss?:$/.test(new URL(url as string).protocol)) return;
+    if (typeof url == 'function' || (typeof url == 'string' && /^wss?:$/.test(new URL(url).protocol))) return;
   } catch {
     /* not a URL: reported below */
   }

@@ -77,9 +77,9 @@ export class Outbox {
     return undefined;
   }
 
-  /** Drops the settled entries (after a lost session); the rest keep their order. */
+  /** Drops the settled entries (after a lost session) in one pass; the rest keep their order. */
   removeSettled(): void {
-    for (let i = this.length; i-- > 0; ) if (this.at(i).settled) this.removeAt(i);
+    for (const e of this.drain()) if (!e.settled) this.push(e);
   }
 
   /** Removes and returns everything. */

@@ -136,7 +136,7 @@ export class ReconnectingWebSocket {
     this.currentUrl = typeof url === 'string' ? url : '';
     const link = (this.link = new BaseLink(
       { url, protocols, transport: chooseTransport(options, (globalThis as { WebSocket?: ReconnectingWebSocketOptions['WebSocket'] }).WebSocket) },
-      new Owner(this),
+      new ReconnectingWebSocket.Owner(this),
       resolveConnectionOptions(options),
     ));
     link.setHeartbeat(settings.heartbeat);
@@ -342,8 +342,6 @@ export class ReconnectingWebSocket {
   };
 }
 
-const Owner = ReconnectingWebSocket['Owner' as never] as new (ws: ReconnectingWebSocket) => LinkOwner;
-
 /** Calls one listener as EventTarget does: an exception is reported, and dispatch goes on. */
 function invoke(target: ReconnectingWebSocket, listener: Listener, event: RwsEvent): void {
   try {
@@ -369,7 +367,9 @@ function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferV
 }
 
 function resolveSettings(o: ReconnectingWebSocketOptions): Settings {
-  const { queue = {}, heartbeat = {}, shouldReconnect } = o;
+  const queue = o.queue ?? {};
+  const heartbeat = o.heartbeat ?? {};
+  const shouldReconnect = o.shouldReconnect;
   if (!o.queue && !o.heartbeat && !shouldReconnect) return defaults;
   const { intervalMs, timeoutMs } = numbers('heartbeat.', heartbeat, { intervalMs: 0, timeoutMs: 10_000 }, { intervalMs: 0, timeoutMs: 1 });
   const ping = heartbeat.message;

@@ -63,7 +63,8 @@ export function chooseTransport(
   options: { transport?: TransportFactory | undefined; WebSocket?: WebSocketConstructor | undefined },
   fallback?: WebSocketConstructor,
 ): TransportFactory {
-  const { transport, WebSocket = fallback } = options;
+  const { transport } = options;
+  const WebSocket = options.WebSocket ?? fallback;
   if (transport) return transport;
   if (WebSocket) return webSocketTransport(WebSocket);
   throw new ContinuumError('INVALID_ARGUMENT', 'no WebSocket implementation found: in Node use @continuum/node, or pass the `WebSocket` option');

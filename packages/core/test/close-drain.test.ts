@@ -51,6 +51,23 @@ describe('close({ drain: true })', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a plain close() during a draining one settles both and leaves no timer', async () => {
+    const { server, client } = start();
+    const socket = await server.open();
+    const a = track(client.send('a'));
+    const draining = track(client.close({ drain: true, timeoutMs: 5000 }));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(draining.status).toBe('pending');
+    const closing = track(client.close(4000, 'now'));
+    await vi.advanceTimersByTimeAsync(1100); // past the closing handshake's grace period
+    expect(closing.status).toBe('resolved');
+    expect(draining.status).toBe('resolved');
+    expect(a.status).toBe('rejected');
+    expect(a.error.code).toBe('CLIENT_CLOSED');
+    expect(socket.closedByClient?.code).toBe(4000);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('with nothing pending it closes at once', async () => {
     const { server, client } = start();
     const socket = await server.open();
