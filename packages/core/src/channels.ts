@@ -90,8 +90,12 @@ export interface ChannelHost {
  * sub.unsubscribe();
  */
 export class Subscription<TSend = unknown, TReceive = string | Uint8Array> extends Emitter<SubscriptionEvents<TReceive>> {
+  private current: SubscriptionState = 'subscribing';
+
   /** `'subscribing'`, `'subscribed'` or `'unsubscribed'`. */
-  readonly state: SubscriptionState = 'subscribing';
+  get state(): SubscriptionState {
+    return this.current;
+  }
 
   /** @internal */
   constructor(
@@ -128,7 +132,7 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
 
   /** @internal The `sub` message for the current socket. */
   subMessage(): ClientControl {
-    (this as { state: SubscriptionState }).state = 'subscribing';
+    this.current = 'subscribing';
     return { t: 'sub', ch: this.channel, since: this.since };
   }
 
@@ -144,7 +148,7 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
     const { gap, recovered, offset, epoch } = m;
     if (gap && this.pos) this.emit('gap', gap);
     this.pos = { offset, epoch };
-    (this as { state: SubscriptionState }).state = 'subscribed';
+    this.current = 'subscribed';
     this.emit('subscribed', { recovered, offset, epoch });
   }
 
@@ -157,7 +161,7 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
   onPublication(epoch: string, offset: number, entries: readonly FrameEntry[]): void {
     const pos = this.pos!;
     const otherEpoch = epoch != pos?.epoch; // compared once per frame, not per entry
-    for (let i = 0; i < entries.length && this.state == 'subscribed'; i++, offset++) {
+    for (let i = 0; i < entries.length && this.current == 'subscribed'; i++, offset++) {
       if (otherEpoch || offset > pos.offset + 1) return this.resubscribe();
       if (offset <= pos.offset) continue;
       pos.offset = offset;
@@ -175,8 +179,8 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
 
   /** @internal */
   end(event: UnsubscribedEvent): void {
-    if (this.state == 'unsubscribed') return;
-    (this as { state: SubscriptionState }).state = 'unsubscribed';
+    if (this.current == 'unsubscribed') return;
+    this.current = 'unsubscribed';
     if (event.code) this.emit('error', new ContinuumError(event.code, `subscription to ${this.channel} ended: ${event.reason}`));
     this.emit('unsubscribed', event);
   }

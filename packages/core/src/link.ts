@@ -133,7 +133,7 @@ export class BaseLink {
   reconnect(reason = 'reconnect'): void {
     if (this.state === 'closed') return this.connect(reason);
     this.failures = 0;
-    if (this.transport) this.endSocket(ended(4000, reason, 'local'), soon, 1);
+    if (this.transport) this.endSocket(ended(4000, reason, 'local'), soon, 'terminate');
     else this.attemptNow();
   }
 
@@ -189,14 +189,15 @@ export class BaseLink {
 
   /** The link is dead (heartbeat, unanswered probe): drop the socket, reconnect soon. */
   protected dead(why: string): void {
-    this.endSocket(ended(4408, 'heartbeat timeout', 'heartbeat', new ContinuumError('HEARTBEAT_TIMEOUT', why, { retryable: true })), soon, 1);
+    this.endSocket(ended(4408, 'heartbeat timeout', 'heartbeat', new ContinuumError('HEARTBEAT_TIMEOUT', why, { retryable: true })), soon, 'terminate');
   }
 
   /**
    * @internal Ends the current socket (or failed attempt) and decides what comes next.
-   * `drop`: 1 terminates the socket, 2 sends a close frame with `end.code` first.
+   * `drop`: the socket is still up and must go — `terminate` it, or `close` it with
+   * `end.code` first (so the server learns why) and then terminate.
    */
-  endSocket(end: SocketEnd, forced?: EndDecision, drop?: 1 | 2): void {
+  endSocket(end: SocketEnd, forced?: EndDecision, drop?: 'terminate' | 'close'): void {
     const { transport, policy, owner } = this;
     const now = this.now();
     if (this.state === 'open') {
@@ -207,7 +208,7 @@ export class BaseLink {
     }
     this.reset();
     if (transport && drop) {
-      if (drop > 1) transport.close(end.code, end.reason);
+      if (drop === 'close') transport.close(end.code, end.reason);
       transport.terminate();
     }
     const decision = forced ?? owner.decide(end);
@@ -357,7 +358,7 @@ export class Link extends BaseLink {
 
   /** The owner saw a fatal problem on this socket (protocol violation, refused handshake). */
   drop(code: number, reason: string, error?: ContinuumError): void {
-    if (this.transport) this.endSocket(ended(code, reason, 'local', error), undefined, 2);
+    if (this.transport) this.endSocket(ended(code, reason, 'local', error), undefined, 'close');
   }
 }
 
@@ -411,7 +412,7 @@ class Attempt implements TransportHandlers {
     link.endSocket(
       link.transport ? ended(4008, 'connect timeout', 'timeout', error) : ended(1006, error.message, 'error', error),
       error.retryable ? undefined : { reconnect: false, error },
-      1,
+      'terminate',
     );
   }
 }
