@@ -250,14 +250,20 @@ export function decodeFrame(input: Uint8Array): DataFrame {
   buf = input;
   pos = 0;
   const kind = byte();
-  // Fields are read in the order they are written: a literal evaluates its properties in order.
-  let n: number;
+  // Fields are read in the order they are written (an object literal evaluates its properties in order).
   let frame: DataFrame;
   switch (kind) {
-    case FrameKind.DATA:
-      return { kind, ack: varint(), firstSeq: (n = first()), entries: entries(n) };
-    case FrameKind.PUBLICATION:
-      return { kind, channel: channelName(), epoch: string(Limits.maxIdLength), firstOffset: (n = first()), entries: entries(n) };
+    case FrameKind.DATA: {
+      const ack = varint();
+      const firstSeq = first();
+      return { kind, ack, firstSeq, entries: entries(firstSeq) };
+    }
+    case FrameKind.PUBLICATION: {
+      const channel = channelName();
+      const epoch = string(Limits.maxIdLength);
+      const firstOffset = first();
+      return { kind, channel, epoch, firstOffset, entries: entries(firstOffset) };
+    }
     case FrameKind.VOLATILE:
       return { kind, entries: entries(1) };
     case FrameKind.ACK:
