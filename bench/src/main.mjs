@@ -350,6 +350,25 @@ async function phaseThroughput() {
   }
 }
 
+/**
+ * One repetition of a phase that measures each stack on its own fresh pair of processes:
+ * `measure(stack, pair)` per stack in rotated order, a failure reported as
+ * `<stack> <what> rep <n>` (the next stack still runs), each pair closed afterwards.
+ */
+async function onFreshPairs(stacks, rep, what, measure) {
+  for (const stack of rotated(pick(stacks), rep)) {
+    let pr;
+    try {
+      pr = await pair(ALL_STACKS[stack]);
+      await measure(stack, pr);
+    } catch (error) {
+      fail(`${stack} ${what} rep ${rep + 1}`, error);
+    } finally {
+      if (pr) await closePair(pr);
+    }
+  }
+}
+
 // ---- phase: memory per idle connection ------------------------------------------------
 
 async function phaseMemory() {
@@ -360,38 +379,28 @@ async function phaseMemory() {
     if (!withinBudget('memory', rep)) break;
     repsDone['memory'] = rep + 1;
     log(`[${elapsed()}] memory, ${n} idle connections, repetition ${rep + 1}/${reps}`);
-    for (const stack of rotated(pick(stacks), rep)) {
-      const def = ALL_STACKS[stack];
-      let pr;
-      try {
-        pr = await pair(def);
-        const { server, client, url } = pr;
-        await server.call('mode', { mode: 'idle' });
-        // One connection first, so code paths compiled on first use are not counted.
-        await client.call('open', { url, n: 1 });
-        const [s0, c0] = await Promise.all([server.call('memory'), client.call('memory')]);
-        const opened = await client.call('open', { url, n, append: true, concurrency: 32 }, 120_000);
-        await sleep(quick ? 100 : 300);
-        const [s1, c1] = await Promise.all([server.call('memory'), client.call('memory')]);
-        const per = (a, b, k) => (b[k] - a[k]) / n;
-        const sample = {
-          rep,
-          connectMs: opened.ms,
-          serverConnections: s1.connections,
-          client: { rss: per(c0, c1, 'rss'), heap: per(c0, c1, 'heapUsed'), external: per(c0, c1, 'external') },
-          server: { rss: per(s0, s1, 'rss'), heap: per(s0, s1, 'heapUsed'), external: per(s0, s1, 'external') },
-        };
-        if (s1.connections < n) throw new Error(`server holds ${s1.connections} of ${n + 1} connections`);
-        push(results.memory, 'idle', stack, sample);
-        log(
-          `  ${stack.padEnd(14)} client ${(sample.client.heap / 1024).toFixed(2)} KiB heap, ${(sample.client.rss / 1024).toFixed(1)} KiB rss · server ${(sample.server.heap / 1024).toFixed(2)} KiB heap, ${(sample.server.rss / 1024).toFixed(1)} KiB rss`,
-        );
-      } catch (error) {
-        fail(`${stack} memory rep ${rep + 1}`, error);
-      } finally {
-        if (pr) await closePair(pr);
-      }
-    }
+    await onFreshPairs(stacks, rep, 'memory', async (stack, { server, client, url }) => {
+      await server.call('mode', { mode: 'idle' });
+      // One connection first, so code paths compiled on first use are not counted.
+      await client.call('open', { url, n: 1 });
+      const [s0, c0] = await Promise.all([server.call('memory'), client.call('memory')]);
+      const opened = await client.call('open', { url, n, append: true, concurrency: 32 }, 120_000);
+      await sleep(quick ? 100 : 300);
+      const [s1, c1] = await Promise.all([server.call('memory'), client.call('memory')]);
+      const per = (a, b, k) => (b[k] - a[k]) / n;
+      const sample = {
+        rep,
+        connectMs: opened.ms,
+        serverConnections: s1.connections,
+        client: { rss: per(c0, c1, 'rss'), heap: per(c0, c1, 'heapUsed'), external: per(c0, c1, 'external') },
+        server: { rss: per(s0, s1, 'rss'), heap: per(s0, s1, 'heapUsed'), external: per(s0, s1, 'external') },
+      };
+      if (s1.connections < n) throw new Error(`server holds ${s1.connections} of ${n + 1} connections`);
+      push(results.memory, 'idle', stack, sample);
+      log(
+        `  ${stack.padEnd(14)} client ${(sample.client.heap / 1024).toFixed(2)} KiB heap, ${(sample.client.rss / 1024).toFixed(1)} KiB rss · server ${(sample.server.heap / 1024).toFixed(2)} KiB heap, ${(sample.server.rss / 1024).toFixed(1)} KiB rss`,
+      );
+    });
   }
 }
 
@@ -481,36 +490,27 @@ async function phaseResume() {
     if (!withinBudget('resume', rep)) break;
     repsDone['resume'] = rep + 1;
     log(`[${elapsed()}] resume cost (FaultProxy), repetition ${rep + 1}/${reps}`);
-    for (const stack of rotated(pick(stacks), rep)) {
-      let pr;
-      try {
-        pr = await pair(STACKS[stack]);
-        const { server, client, url } = pr;
-        await server.call('mode', { mode: 'push-seq', size: 'text64', burst: P.throughput.burst });
-        await client.call('open', { url, n: 1, viaProxy: true, fast: true });
-        await client.call('seq-reset');
-        await server.call('push-start');
-        await sleep(200);
-        const sample = { rep };
-        if (stack !== 'ws') {
-          const lat = await client.call('cut-latency', { cuts: R.cuts, gapMs: R.gapMs, waitMs: R.waitMs, timeLimitMs: R.cuts * (R.gapMs + 2000) }, R.cuts * (R.gapMs + 2000) + 15_000);
-          sample.cutToMessageMs = summarize(lat.samplesMs).median;
-          sample.cutToMessageSamplesMs = lat.samplesMs;
-          sample.cutsAnswered = `${lat.samplesMs.length}/${R.cuts}`;
-        }
-        const tp = await client.call('cut-throughput', { ms: R.cutMs, everyMs: stack === 'ws' ? 0 : R.everyMs }, R.cutMs + 20_000);
-        await server.call('push-stop');
-        Object.assign(sample, { perSec: tp.perSec, lost: tp.lost, dup: tp.dup, cuts: tp.cuts, cpuClientPerMsgUs: tp.cpuPerMsgUs });
-        push(results.resume, 'cut', stack, sample);
-        log(
-          `  ${stack.padEnd(14)} ${sample.cutToMessageMs !== undefined ? `cut→message ${sample.cutToMessageMs.toFixed(1)} ms, ` : ''}${tp.cuts} cuts: ${Math.round(tp.perSec)}/s, lost ${tp.lost}, duplicated ${tp.dup}`,
-        );
-      } catch (error) {
-        fail(`${stack} resume rep ${rep + 1}`, error);
-      } finally {
-        if (pr) await closePair(pr);
+    await onFreshPairs(stacks, rep, 'resume', async (stack, { server, client, url }) => {
+      await server.call('mode', { mode: 'push-seq', size: 'text64', burst: P.throughput.burst });
+      await client.call('open', { url, n: 1, viaProxy: true, fast: true });
+      await client.call('seq-reset');
+      await server.call('push-start');
+      await sleep(200);
+      const sample = { rep };
+      if (stack !== 'ws') {
+        const lat = await client.call('cut-latency', { cuts: R.cuts, gapMs: R.gapMs, waitMs: R.waitMs, timeLimitMs: R.cuts * (R.gapMs + 2000) }, R.cuts * (R.gapMs + 2000) + 15_000);
+        sample.cutToMessageMs = summarize(lat.samplesMs).median;
+        sample.cutToMessageSamplesMs = lat.samplesMs;
+        sample.cutsAnswered = `${lat.samplesMs.length}/${R.cuts}`;
       }
-    }
+      const tp = await client.call('cut-throughput', { ms: R.cutMs, everyMs: stack === 'ws' ? 0 : R.everyMs }, R.cutMs + 20_000);
+      await server.call('push-stop');
+      Object.assign(sample, { perSec: tp.perSec, lost: tp.lost, dup: tp.dup, cuts: tp.cuts, cpuClientPerMsgUs: tp.cpuPerMsgUs });
+      push(results.resume, 'cut', stack, sample);
+      log(
+        `  ${stack.padEnd(14)} ${sample.cutToMessageMs !== undefined ? `cut→message ${sample.cutToMessageMs.toFixed(1)} ms, ` : ''}${tp.cuts} cuts: ${Math.round(tp.perSec)}/s, lost ${tp.lost}, duplicated ${tp.dup}`,
+      );
+    });
   }
 }
 

@@ -62,6 +62,16 @@ function corker(socket) {
   };
 }
 
+/** `send(data)` of a `ws` socket; `corked`: through a corker made now for its socket. */
+function wsSend(ws, corked) {
+  if (!corked) return (data) => ws.send(data);
+  const cork = corker(ws._socket);
+  return (data) => {
+    cork();
+    ws.send(data);
+  };
+}
+
 // ---- servers ------------------------------------------------------------------------
 
 /**
@@ -83,14 +93,8 @@ export async function startServer(stack, { port = 0, onConnection, window = () =
       });
       wss.on('connection', (ws) => {
         ws.on('error', () => {});
-        const cork = stack === 'ws-corked' ? corker(ws._socket) : undefined;
         onConnection({
-          send: cork
-            ? (data) => {
-                cork();
-                ws.send(data);
-              }
-            : (data) => ws.send(data),
+          send: wsSend(ws, stack === 'ws-corked'),
           blocked: () => ws.bufferedAmount > HIGH_WATER_BYTES,
           onMessage: (fn) => ws.on('message', (data, isBinary) => fn(isBinary ? data : data.toString())),
           onClose: (fn) => ws.on('close', fn),
@@ -182,6 +186,13 @@ export async function connectClient(stack, url, { onMessage, fast = false, recor
       });
     });
   const pollUnblocked = (fn) => setTimeout(fn, 1);
+  /** The handle of a ReconnectingWebSocket-like client (rws, partysocket, Continuum's drop-in). */
+  const rwsHandle = (rws) => ({
+    send: (data) => rws.send(data),
+    blocked: () => rws.bufferedAmount > HIGH_WATER_BYTES,
+    whenUnblocked: pollUnblocked,
+    close: () => rws.close(),
+  });
 
   switch (stack) {
     case 'ws':
@@ -192,14 +203,8 @@ export async function connectClient(stack, url, { onMessage, fast = false, recor
       ws.on('error', () => {});
       ws.on('message', (data, isBinary) => onMessage(isBinary ? data : data.toString()));
       await opened((done) => ws.once('open', done));
-      const cork = stack === 'ws-corked' ? corker(ws._socket) : undefined;
       return {
-        send: cork
-          ? (data) => {
-              cork();
-              ws.send(data);
-            }
-          : (data) => ws.send(data),
+        send: wsSend(ws, stack === 'ws-corked'),
         blocked: () => ws.bufferedAmount > HIGH_WATER_BYTES,
         whenUnblocked: pollUnblocked,
         close: () => ws.terminate(),
@@ -239,12 +244,7 @@ export async function connectClient(stack, url, { onMessage, fast = false, recor
       rws.addEventListener('message', (event) => onMessage(event.data));
       rws.addEventListener('error', () => {});
       await opened((done) => rws.addEventListener('open', done, { once: true }));
-      return {
-        send: (data) => rws.send(data),
-        blocked: () => rws.bufferedAmount > HIGH_WATER_BYTES,
-        whenUnblocked: pollUnblocked,
-        close: () => rws.close(),
-      };
+      return rwsHandle(rws);
     }
     case 'continuum-rws': {
       const { ReconnectingWebSocket } = await import('@continuum/node');
@@ -253,12 +253,7 @@ export async function connectClient(stack, url, { onMessage, fast = false, recor
       rws.onmessage = (event) => onMessage(event.data);
       rws.onerror = () => {};
       await opened((done) => rws.addEventListener('open', done, { once: true }));
-      return {
-        send: (data) => rws.send(data),
-        blocked: () => rws.bufferedAmount > HIGH_WATER_BYTES,
-        whenUnblocked: pollUnblocked,
-        close: () => rws.close(),
-      };
+      return rwsHandle(rws);
     }
     case 'continuum':
     case 'continuum-deflate': {

@@ -8,8 +8,8 @@
 // and a 100 ms setInterval in it really fired at most about once a second.
 import type { Page } from '@playwright/test';
 import { expect, failures, numbered, settledSends, test, until } from '../fixtures/test.js';
-import { launchHideableBrowser } from '../fixtures/hideable-browser.js';
-import { fastServerOptions, sleep } from '../fixtures/stack.js';
+import { launchHideableBrowser, type HideableBrowser } from '../fixtures/hideable-browser.js';
+import { fastServerOptions, sleep, type ContinuumStack, type Site } from '../fixtures/stack.js';
 
 async function loadHarness(page: Page, origin: string, errors: string[]) {
   page.on('pageerror', (error) => errors.push(error.stack ?? error.message));
@@ -28,14 +28,32 @@ async function loadHarness(page: Page, origin: string, errors: string[]) {
   });
 }
 
-test('7. background tab: throttled timers cause no reconnect, nothing is lost', async ({ site, cx }) => {
+/**
+ * Runs `body` in a hideable browser whose page has the harness loaded (test timeout
+ * 45 s, the server does not echo); `errors` collects the page's errors. Afterwards,
+ * whatever happened, closes the page's client and the browser.
+ */
+async function withHarnessInHideableBrowser(
+  site: Site,
+  cx: ContinuumStack,
+  body: (browser: HideableBrowser, errors: string[]) => Promise<void>,
+): Promise<void> {
   test.setTimeout(45_000);
   cx.echo = false;
   const browser = await launchHideableBrowser();
   const errors: string[] = [];
   try {
+    await loadHarness(browser.page, site.origin, errors);
+    await body(browser, errors);
+  } finally {
+    await browser.page.evaluate(() => (window as any).h?.client?.close()).catch(() => {});
+    await browser.close();
+  }
+}
+
+test('7. background tab: throttled timers cause no reconnect, nothing is lost', async ({ site, cx }) => {
+  await withHarnessInHideableBrowser(site, cx, async (browser, errors) => {
     const { page } = browser;
-    await loadHarness(page, site.origin, errors);
     // Watchdog: inbound silence of (500 ms server ping + 300 ms) means dead. Shorter than
     // a throttled timer's period, so every watchdog timer of the hidden page fires late.
     const timeoutMs = 300;
@@ -88,20 +106,12 @@ test('7. background tab: throttled timers cause no reconnect, nothing is lost', 
     expect(seen.texts).toEqual(numbered('bg:', 400));
     expect(cx.texts()).toEqual(numbered('bg-up:', 8));
     expect(errors).toEqual([]);
-  } finally {
-    await browser.page.evaluate(() => (window as any).h?.client?.close()).catch(() => {});
-    await browser.close();
-  }
+  });
 });
 
 test('7b. frozen tab: the browser drops the socket on freeze; on resume the page resumes with nothing lost', async ({ site, cx }) => {
-  test.setTimeout(45_000);
-  cx.echo = false;
-  const browser = await launchHideableBrowser();
-  const errors: string[] = [];
-  try {
+  await withHarnessInHideableBrowser(site, cx, async (browser, errors) => {
     const { page } = browser;
-    await loadHarness(page, site.origin, errors);
     await page.evaluate((url) => (window as any).h.connect(url, { backoff: { maxMs: 250 }, heartbeat: { timeoutMs: 300 } }), cx.url);
     await until(page, () => (window as any).h.of('open').length === 1);
     const session = await cx.onlySession();
@@ -141,8 +151,5 @@ test('7b. frozen tab: the browser drops the socket on freeze; on resume the page
     expect(failures(await settledSends(page))).toEqual([]);
     expect(cx.texts()).toEqual(['after-freeze']);
     expect(errors).toEqual([]);
-  } finally {
-    await browser.page.evaluate(() => (window as any).h?.client?.close()).catch(() => {});
-    await browser.close();
-  }
+  });
 });

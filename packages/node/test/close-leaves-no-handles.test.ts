@@ -56,19 +56,28 @@ async function baseline(): Promise<Record<string, number>> {
   return clientResources();
 }
 
+/**
+ * Takes the baseline, then opens a client with a heartbeat to a child echo server and
+ * waits for the echo of one message.
+ */
+async function openWithHeartbeat(): Promise<{ ws: ReconnectingWebSocket; before: Record<string, number> }> {
+  const url = await childServer();
+  const before = await baseline();
+  const ws = track(
+    new ReconnectingWebSocket(url, [], {
+      backoff: fastBackoff,
+      heartbeat: { intervalMs: 100, timeoutMs: 200, message: 'ping' },
+    }),
+  );
+  await nextEvent(ws, 'open');
+  ws.send('hello');
+  await nextEvent(ws, 'message');
+  return { ws, before };
+}
+
 describe('close() leaves no active handles', () => {
   test('after the close event of an open socket with a heartbeat (and a tick)', async () => {
-    const url = await childServer();
-    const before = await baseline();
-    const ws = track(
-      new ReconnectingWebSocket(url, [], {
-        backoff: fastBackoff,
-        heartbeat: { intervalMs: 100, timeoutMs: 200, message: 'ping' },
-      }),
-    );
-    await nextEvent(ws, 'open');
-    ws.send('hello');
-    await nextEvent(ws, 'message');
+    const { ws, before } = await openWithHeartbeat();
     // Precondition: the client really holds a socket and timers while open.
     const during = clientResources();
     expect(during.TCPSocketWrap).toBeGreaterThan(before.TCPSocketWrap);
@@ -82,17 +91,7 @@ describe('close() leaves no active handles', () => {
   });
 
   test('an open socket is fully released soon after close() (no leak, even if the event came early)', async () => {
-    const url = await childServer();
-    const before = await baseline();
-    const ws = track(
-      new ReconnectingWebSocket(url, [], {
-        backoff: fastBackoff,
-        heartbeat: { intervalMs: 100, timeoutMs: 200, message: 'ping' },
-      }),
-    );
-    await nextEvent(ws, 'open');
-    ws.send('hello');
-    await nextEvent(ws, 'message');
+    const { ws, before } = await openWithHeartbeat();
     ws.close();
     await until(() => JSON.stringify(clientResources()) === JSON.stringify(before), 1000);
     expect(clientResources()).toEqual(before);

@@ -1,24 +1,15 @@
 // In-process Continuum servers on the test Redis (each with its own store: a "node"),
-// Node clients and FaultProxies, all closed after each test.
-import { afterEach } from 'vitest';
-import { Client, type NodeClientOptions, type Subscription } from '@continuum/node';
-import { createServer, type ContinuumServer, type ServerOptions } from '@continuum/server';
-import { FaultProxy } from '@continuum/testing';
+// Node clients and FaultProxies, all closed after each test. Starting, connecting,
+// recording and closing are the server package's channel-test helpers; only the node
+// (a server with its own Redis store) is added here.
+import type { ContinuumServer, ServerOptions } from '@continuum/server';
 import type { RedisStore } from '../../src/index.js';
+// setup.js first: its afterEach (closing stores, flushing Redis) must be registered
+// before the helpers' one, so that servers and clients close before their stores.
 import { newStore } from './setup.js';
+import { startServer } from '../../../server/test/channels/helpers.js';
 
-const servers = new Set<ContinuumServer<any>>();
-const clients = new Set<Client<any, any>>();
-const proxies = new Set<FaultProxy>();
-
-afterEach(async () => {
-  await Promise.all([...clients].map((c) => c.close()));
-  clients.clear();
-  await Promise.all([...proxies].map((p) => p.close()));
-  proxies.clear();
-  await Promise.all([...servers].map((s) => s.close({ timeoutMs: 100 })));
-  servers.clear();
-});
+export { connect, offsets, range, record, startProxy, type Recorder } from '../../../server/test/channels/helpers.js';
 
 export interface Node {
   server: ContinuumServer;
@@ -28,37 +19,6 @@ export interface Node {
 /** A server with its own Redis store (a separate node of the cluster). */
 export async function startNode(options: Partial<ServerOptions> = {}): Promise<Node> {
   const store = newStore();
-  const server = await createServer({ host: '127.0.0.1', port: 0, store, ...options });
-  servers.add(server);
+  const server = await startServer({ store, ...options });
   return { server, store };
 }
-
-export async function startProxy(target: string): Promise<FaultProxy> {
-  const proxy = await FaultProxy.start({ target });
-  proxies.add(proxy);
-  return proxy;
-}
-
-export function connect(url: string, options: NodeClientOptions = {}): Client {
-  const client = new Client(url, { backoff: { initialMs: 10, maxMs: 50 }, connectTimeoutMs: 2000, ...options });
-  client.on('error', () => {});
-  clients.add(client);
-  return client;
-}
-
-export interface Recorder {
-  publications: { data: string | Uint8Array; offset: number; epoch: string }[];
-  subscribed: { recovered: boolean; offset: number; epoch: string }[];
-  gaps: { from: number; to: number | null }[];
-}
-
-export function record(sub: Subscription<any, any>): Recorder {
-  const r: Recorder = { publications: [], subscribed: [], gaps: [] };
-  sub.on('publication', (data, meta) => r.publications.push({ data, ...meta }));
-  sub.on('subscribed', (e) => r.subscribed.push(e));
-  sub.on('gap', (g) => r.gaps.push(g));
-  return r;
-}
-
-export const offsets = (r: Recorder) => r.publications.map((p) => p.offset);
-export const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
