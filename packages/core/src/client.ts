@@ -426,18 +426,20 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     this.cancelFlushTimer = undefined;
   }
 
-  /** Writes volatile messages, then unsent outbox entries, in frames of at most `batchBytes`; ends with the ack. */
+  /** Writes volatile messages, then unsent outbox entries, in frames that `batchEnd` bounds; ends with the ack. */
   private flush(): void {
     this.flushQueued = false;
     const transport = this.link.transport;
     if (!transport || !this.ready) return;
     const volatile = this.volatileQueue;
-    this.volatileQueue = [];
-    for (let start = 0, end: number; start < volatile.length; start = end) {
-      end = this.batchEnd((i) => (i < volatile.length ? volatile[i] : undefined), start);
-      this.write(transport, encodeVolatile(volatile.slice(start, end)), end - start);
+    if (volatile.length > 0) {
+      this.volatileQueue = [];
+      for (let start = 0, end: number; start < volatile.length; start = end) {
+        end = this.batchEnd((i) => (i < volatile.length ? volatile[i] : undefined), start);
+        this.write(transport, encodeVolatile(volatile.slice(start, end)), end - start);
+      }
+      for (const v of volatile) v.resolve();
     }
-    for (const v of volatile) v.resolve();
     const outbox = this.outbox;
     let start: number;
     while ((start = outbox.transmitted) < outbox.length) {
