@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -281,13 +282,14 @@ describe('FaultProxy', () => {
   it('close() leaves no socket, listener or timer behind and is idempotent', async () => {
     const server = await startEcho();
     const before = activeResources();
+    const proxyTimers = watchTimersFrom('testing/src/fault-proxy');
 
     const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: server.port } });
     expect(proxy.url).toBe(`ws://127.0.0.1:${proxy.port}`);
     const client = await open(proxy.url);
     proxy.delay(10_000);
     client.ws.send('held by a delay timer');
-    await vi.waitFor(() => expect(proxy.stats().bytesUp).toBeGreaterThan(0)); // the handshake went through
+    await vi.waitFor(() => expect(proxyTimers.live()).toBe(1)); // the message waits in the delay queue
     expect(activeResources()).not.toEqual(before);
 
     const closing = proxy.close();
@@ -299,6 +301,8 @@ describe('FaultProxy', () => {
 
     // Sockets finish closing on their own turn; under load that can take a few.
     await vi.waitFor(() => expect(activeResources()).toEqual(before), { timeout: 10_000 });
+    expect(proxyTimers.live()).toBe(0);
+    proxyTimers.stop();
     expect(proxy.connections).toBe(0);
     expect(proxy.stats()).toMatchObject({ accepted: 1, refused: 0, cuts: 0, resets: 0 });
     await expect(failedConnect(proxy.url)).resolves.toMatchObject({ code: 'ECONNREFUSED' });
@@ -314,14 +318,33 @@ describe('FaultProxy', () => {
 
 /**
  * Counts of the handles and requests that keep the event loop alive, minus the
- * test runner's own (its TTY and IPC pipe). `Timeout` stays in: the delay queue's
- * timer must be gone after close().
+ * test runner's own (its TTY and IPC pipe) and timers: the runner keeps timers of its
+ * own (RPC deadlines to the main process, more of them under load), so the proxy's
+ * timers are watched by `watchTimersFrom` instead.
  */
 function activeResources(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const name of process.getActiveResourcesInfo()) {
-    if (name === 'TTYWrap' || name === 'PipeWrap' || name === 'FSReqCallback') continue;
+    if (name === 'TTYWrap' || name === 'PipeWrap' || name === 'FSReqCallback' || name === 'Timeout') continue;
     counts[name] = (counts[name] ?? 0) + 1;
   }
   return counts;
+}
+
+/**
+ * Timers created by code in a file whose path contains `file`, counted until they fire
+ * or are cleared (async_hooks reports both as `destroy`).
+ */
+function watchTimersFrom(file: string): { live(): number; stop(): void } {
+  const live = new Set<number>();
+  const hook = createHook({
+    init(id, type) {
+      if (type === 'Timeout' && new Error().stack?.includes(file)) live.add(id);
+    },
+    destroy(id) {
+      live.delete(id);
+    },
+  }).enable();
+  cleanups.push(() => void hook.disable());
+  return { live: () => live.size, stop: () => void hook.disable() };
 }
