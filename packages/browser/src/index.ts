@@ -34,6 +34,11 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Co
     // The core takes `transport` first, then `WebSocket`, and says what to do when neither is there.
     super(url, { ...options, WebSocket: options.WebSocket ?? page.WebSocket });
     this.watchPage(true);
+    // A client that stops by itself (a terminal close code, retries exhausted) lets go
+    // of the page too; connect()/reconnect() attach again.
+    this.on('state', ({ state }) => {
+      if (state === 'closed') this.watchPage(false);
+    });
   }
 
   override send(data: TSend | Blob, options?: SendOptions): Promise<void> {

@@ -1,7 +1,7 @@
 // The browser adapter turns page signals into hints for the core: `online` skips the
 // backoff wait, `offline` probes an open link (and never starts an attempt while
-// reconnecting), and the listeners follow the client's life: removed by close(),
-// back with connect()/reconnect().
+// reconnecting), and the listeners follow the client's life: removed by close() or
+// when the client stops by itself, back with connect()/reconnect().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Client } from '@continuum/browser';
 import { FakeServer, flush } from '../../core/test/helpers/fake-server.js';
@@ -110,6 +110,19 @@ describe('listeners follow the client', () => {
     page.dispatchEvent(new Event('online'));
     await flush();
     expect(server.sockets.length).toBe(before + 1);
+    await client.close();
+  });
+
+  it('a client that stops by itself (terminal close code) removes its page listeners too', async () => {
+    const { server, client } = start();
+    await server.open();
+    expect([...listening.values()].reduce((a, b) => a + b, 0)).toBe(4);
+    server.last.closeFromServer(4403, 'forbidden');
+    await flush();
+    expect(client.state).toBe('closed');
+    expect([...listening.values()].every((n) => n === 0)).toBe(true);
+    client.reconnect();
+    expect([...listening.values()].reduce((a, b) => a + b, 0)).toBe(4);
     await client.close();
   });
 
