@@ -9,7 +9,8 @@
 // An idle link costs a few small objects and no timer: the socket's handlers are one
 // `Attempt` object with prototype methods (not closures), the reconnect policy is
 // shared when it is the default, and the `minUptimeMs` backoff reset is a timestamp
-// comparison at the next loss rather than a pending timer.
+// comparison at the next loss rather than a pending timer. Every field is given a value
+// in the constructor, so all links (and attempts) share one object shape.
 import { ContinuumError } from '@continuum/protocol';
 import { reconnectDelay, type BackoffOptions, type LossCause } from './backoff.js';
 import type { Clock } from './clock.js';
@@ -85,11 +86,11 @@ const soon: EndDecision = { reconnect: true, cause: 'client' };
 
 export class BaseLink {
   state: ConnectionState = 'closed';
-  transport: Transport | undefined;
+  transport: Transport | undefined = undefined;
   attempts = 0;
   lastInboundAt = 0;
   /** @internal The attempt in progress or open; callbacks of any other attempt are stale. */
-  current: Attempt | undefined;
+  current: Attempt | undefined = undefined;
   /** Failed attempts since the last stable connection (the backoff step). */
   private failures = 0;
   /** Successful handshakes. */
@@ -98,7 +99,7 @@ export class BaseLink {
   private upSince = 0;
   private downSince = 0;
   /** A retry timer is pending. */
-  private retrying?: boolean;
+  private retrying = false;
   private heartbeat = noHeartbeat;
   /**
    * Every timer of the link. Only one kind is ever pending: the retry wait, or the
@@ -310,9 +311,9 @@ export class BaseLink {
     const attempt = this.current;
     // Runs `step` after `ms`, then again after the delay it returns. A timer of an
     // earlier socket or plan does nothing and schedules nothing.
+    const live = () => attempt === this.current && plan === this.heartbeat;
     const every = (ms: number, step: () => number | void) => {
       const run = () => {
-        const live = () => attempt === this.current && plan === this.heartbeat;
         const next = live() && step();
         // The step may have ended the link (a ping that failed): then nothing is left pending.
         if (next && live()) this.timers.timeout(run, next);
@@ -368,11 +369,11 @@ export class Link extends BaseLink {
  * callbacks are stale and ignored, except the close that `close()` waits for.
  */
 class Attempt implements TransportHandlers {
-  url!: string;
+  url = '';
   /** The transport's first error (the cause; later ones follow from it), reported with the close that follows. */
-  failure: ContinuumError | undefined;
+  failure: ContinuumError | undefined = undefined;
   /** Set by `close()`: called when this socket reports its close. */
-  closed: (() => void) | undefined;
+  closed: (() => void) | undefined = undefined;
 
   constructor(private readonly link: BaseLink) {}
 

@@ -55,15 +55,15 @@ type Listener = ((event: RwsEvent) => void) | { handleEvent(event: RwsEvent): vo
 type Handler = ((event: RwsEvent) => void) | null;
 type Data = string | ArrayBuffer | ArrayBufferView | Blob;
 
-/** The drop-in's own options, resolved. One shared object when none is set. */
+/** The drop-in's own options, resolved. One shared object when none is set; every field always present, so default and resolved settings share one shape (read per message). */
 interface Settings {
   maxMessages: number;
   maxBytes: number;
   overflow: OverflowPolicy;
   heartbeat: HeartbeatPlan;
-  ping?: string | Uint8Array | undefined;
-  isPong?: ((data: string | Uint8Array) => boolean) | undefined;
-  shouldReconnect?: ConnectionOptions['shouldReconnect'];
+  ping: string | Uint8Array | undefined;
+  isPong: ((data: string | Uint8Array) => boolean) | undefined;
+  shouldReconnect: ConnectionOptions['shouldReconnect'];
 }
 
 const defaults: Settings = /* @__PURE__ */ Object.freeze({
@@ -71,6 +71,9 @@ const defaults: Settings = /* @__PURE__ */ Object.freeze({
   maxBytes: 4 * 1024 * 1024,
   overflow: 'reject',
   heartbeat: noHeartbeat,
+  ping: undefined,
+  isPong: undefined,
+  shouldReconnect: undefined,
 });
 
 const handlerOf: Record<string, string> = { open: 'onopen', message: 'onmessage', close: 'onclose', error: 'onerror' };
@@ -119,14 +122,14 @@ export class ReconnectingWebSocket {
   /** `[type, listener, once]` each; replaced on change, never mutated, so a dispatch in progress is unaffected. */
   private listeners: readonly (readonly [string, Listener, boolean])[] = empty;
   /** Messages waiting for a socket; created when the first one waits. */
-  private queue: Data[] | undefined;
+  private queue: Data[] | undefined = undefined;
   private queuedBytes = 0;
   /** 0: not closed by the app; 1: `close()` was called and the socket is closing; 2: closed by the app. */
   private appClose: 0 | 1 | 2 = 0;
   /** True while a socket's close event is being dispatched: a close() there adds no second one. */
-  private inCloseEvent?: boolean;
+  private inCloseEvent = false;
   /** Set while a Blob is being read: later messages wait behind it. */
-  private blobChain: Promise<void> | undefined;
+  private blobChain: Promise<void> | undefined = undefined;
   private currentUrl: string;
 
   constructor(url: Provider<string>, protocols: Provider<string | string[]> = empty, options: ReconnectingWebSocketOptions = {}) {

@@ -10,7 +10,7 @@ import type { Clock } from './clock.js';
  * costs one small object.
  */
 export class Scope {
-  private timers?: Set<unknown> | undefined;
+  private timers: Set<unknown> | undefined = undefined;
 
   constructor(private readonly clock: Clock) {}
 
