@@ -829,7 +829,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
           code === CloseCode.NORMAL || code === CloseCode.SESSION_REPLACED
             ? undefined
             : new ContinuumError(
-                code === CloseCode.FORBIDDEN ? 'AUTH_FORBIDDEN' : [1002, 1003, 1007, 4400].includes(code) ? 'PROTOCOL_ERROR' : 'REJECTED_BY_SERVER',
+                code === CloseCode.FORBIDDEN ? 'AUTH_FORBIDDEN' : protocolCloses.includes(code) ? 'PROTOCOL_ERROR' : 'REJECTED_BY_SERVER',
                 detail,
               ),
       };
@@ -857,6 +857,9 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     this.nextSeq = 1;
   }
 }
+
+/** Closes that mean the two ends do not speak the same protocol: reported as PROTOCOL_ERROR. */
+const protocolCloses: readonly number[] = [CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, CloseCode.INVALID_PAYLOAD, CloseCode.UNSUPPORTED_VERSION];
 
 /** Error codes a server's `error` message may carry; anything else is reported as REJECTED_BY_SERVER. */
 const errorCodes: string[] =

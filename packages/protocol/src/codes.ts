@@ -76,12 +76,19 @@ export type ClosePolicy =
  * 4000–4399, unassigned codes) is the link or the server failing, not the request: reconnect.
  */
 export function closePolicy(code: number): ClosePolicy {
-  return code === 4401
-    ? 'refresh-credentials'
-    : [1000, 1002, 1003, 1007, 1008, 1010].includes(code) || (code >= 4400 && code < 5000 && code !== 4408 && code !== 4429)
-      ? 'stop'
-      : 'reconnect';
+  if (code === CloseCode.UNAUTHORIZED) return 'refresh-credentials';
+  const refusal = code >= 4400 && code < 5000 && code !== CloseCode.HEARTBEAT_TIMEOUT && code !== CloseCode.RATE_LIMITED;
+  return refusal || stopCodes.includes(code) ? 'stop' : 'reconnect';
 }
+
+const stopCodes: readonly number[] = [
+  CloseCode.NORMAL,
+  CloseCode.PROTOCOL_ERROR,
+  CloseCode.UNSUPPORTED_DATA,
+  CloseCode.INVALID_PAYLOAD,
+  CloseCode.POLICY_VIOLATION,
+  CloseCode.MANDATORY_EXTENSION,
+];
 
 /** True when a close with this code is followed by a reconnect attempt. */
 export function isRetryable(code: number): boolean {
