@@ -29,7 +29,7 @@ import {
 import { ChannelRegistry, type ChannelHost, type SubscribeOptions, type Subscription } from './channels.js';
 import { Emitter } from './emitter.js';
 import { Link, type EndDecision, type LinkOwner, type Provider, type SocketEnd } from './link.js';
-import { checkUrl, resolveClientOptions, type ClientOptions, type CloseInfo, type Codec, type ResolvedClientOptions } from './options.js';
+import { checkUrl, invalid, resolveClientOptions, type ClientOptions, type CloseInfo, type Codec, type ResolvedClientOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { Scope } from './scope.js';
 import type { ConnectionState } from './state.js';
@@ -216,8 +216,8 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     this.options = resolveClientOptions(options);
     const { codec, token, protocols: extra } = options;
     if (codec !== undefined && codec !== 'json' && (typeof codec !== 'object' || typeof codec.encode !== 'function' || typeof codec.decode !== 'function'))
-      invalid("codec must be 'json' or an object with encode() and decode()");
-    if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') invalid('token must be a string or a function returning one');
+      invalid('codec', "'json' or an object with encode() and decode()", codec);
+    if (token !== undefined && typeof token !== 'string' && typeof token !== 'function') invalid('token', 'a string or a function returning one', token);
     this.codec = codec === 'json' ? jsonCodec : codec;
     this.token = token;
     this.credentialsStatic = typeof url === 'string' && typeof token !== 'function';
@@ -388,7 +388,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     } catch (cause) {
       throw new ContinuumError('INVALID_ARGUMENT', `the codec could not encode this value: ${cause}`, { cause });
     }
-    if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array)) invalid('the codec must encode to a string or a Uint8Array');
+    if (typeof encoded !== 'string' && !(encoded instanceof Uint8Array)) invalid("the codec's encode() result", 'a string or a Uint8Array', encoded);
     return encoded;
   }
 
@@ -869,10 +869,6 @@ function fail(why: string): never {
   throw new ProtocolViolation(why);
 }
 
-function invalid(message: string): never {
-  throw new ContinuumError('INVALID_ARGUMENT', message);
-}
-
 /** Marks a promise handled: an ignored `send()` never produces an unhandled rejection. */
 function settled(promise: Promise<void>): Promise<void> {
   promise.catch(noop);
@@ -888,5 +884,6 @@ export function toPayload(data: unknown): Payload {
   if (typeof data === 'string' || data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  invalid(`send() takes a string, ArrayBuffer or typed array, got ${data === null ? 'null' : typeof data === 'object' ? (data.constructor?.name ?? 'object') : typeof data}`);
+  const what = data === null ? 'null' : typeof data === 'object' ? (data.constructor?.name ?? 'object') : typeof data;
+  throw new ContinuumError('INVALID_ARGUMENT', `send() takes a string, ArrayBuffer or typed array, got ${what}`);
 }
