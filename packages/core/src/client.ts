@@ -17,6 +17,7 @@ import {
   encodeData,
   encodeResend,
   encodeVolatile,
+  errorCodes,
   helloFor,
   parseRetryHint,
   utf8Length,
@@ -578,7 +579,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       case 'refresh':
         return void this.refreshCredential();
       case 'error':
-        return this.emit('error', new ContinuumError(errorCodes.includes(m.code) ? (m.code as ErrorCode) : 'REJECTED_BY_SERVER', m.message));
+        return this.emit('error', new ContinuumError((errorCodes as readonly string[]).includes(m.code) ? (m.code as ErrorCode) : 'REJECTED_BY_SERVER', m.message));
       case 'subscribed':
         return this.channels.onSubscribed(m);
       case 'unsubscribed':
@@ -860,10 +861,6 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
 
 /** Closes that mean the two ends do not speak the same protocol: reported as PROTOCOL_ERROR. */
 const protocolCloses: readonly number[] = [CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, CloseCode.INVALID_PAYLOAD, CloseCode.UNSUPPORTED_VERSION];
-
-/** Error codes a server's `error` message may carry; anything else is reported as REJECTED_BY_SERVER. */
-const errorCodes: string[] =
-  /* @__PURE__ */ 'INVALID_ARGUMENT CONNECT_TIMEOUT HANDSHAKE_REFUSED AUTH_EXPIRED AUTH_FORBIDDEN HEARTBEAT_TIMEOUT OUTBOX_FULL EVICTED MESSAGE_TOO_LARGE SESSION_LOST CLIENT_CLOSED NOT_CONNECTED REJECTED_BY_SERVER RATE_LIMITED PROTOCOL_ERROR RECONNECT_EXHAUSTED DECODE_FAILED'.split(' ');
 
 function fail(why: string): never {
   throw new ProtocolViolation(why);

@@ -1,27 +1,32 @@
 /**
- * Every error code a Continuum client or server reports. One union, so apps can
- * switch over it exhaustively; new codes are added here, never as ad hoc strings.
+ * Every error code a Continuum client or server reports, as a list a program can check
+ * against (a server's `error` message may only carry one of these). New codes are added
+ * here, never as ad hoc strings. `DECODE_FAILED`: the client's codec could not decode a
+ * message (the raw payload is on the error's `data`). `RECONNECT_EXHAUSTED`:
+ * `maxRetries` or `maxReconnectMs` ran out and the client stopped trying.
  */
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'CONNECT_TIMEOUT'
-  | 'HANDSHAKE_REFUSED'
-  | 'AUTH_EXPIRED'
-  | 'AUTH_FORBIDDEN'
-  | 'HEARTBEAT_TIMEOUT'
-  | 'OUTBOX_FULL'
-  | 'EVICTED'
-  | 'MESSAGE_TOO_LARGE'
-  | 'SESSION_LOST'
-  | 'CLIENT_CLOSED'
-  | 'NOT_CONNECTED'
-  | 'REJECTED_BY_SERVER'
-  | 'RATE_LIMITED'
-  | 'PROTOCOL_ERROR'
-  /** The client's codec could not decode a message; the raw payload is on the error's `data`. */
-  | 'DECODE_FAILED'
-  /** maxRetries or maxReconnectMs ran out: the client stopped trying. */
-  | 'RECONNECT_EXHAUSTED';
+export const errorCodes = [
+  'INVALID_ARGUMENT',
+  'CONNECT_TIMEOUT',
+  'HANDSHAKE_REFUSED',
+  'AUTH_EXPIRED',
+  'AUTH_FORBIDDEN',
+  'HEARTBEAT_TIMEOUT',
+  'OUTBOX_FULL',
+  'EVICTED',
+  'MESSAGE_TOO_LARGE',
+  'SESSION_LOST',
+  'CLIENT_CLOSED',
+  'NOT_CONNECTED',
+  'REJECTED_BY_SERVER',
+  'RATE_LIMITED',
+  'PROTOCOL_ERROR',
+  'DECODE_FAILED',
+  'RECONNECT_EXHAUSTED',
+] as const;
+
+/** One union of every code in `errorCodes`, so apps can switch over it exhaustively. */
+export type ErrorCode = (typeof errorCodes)[number];
 
 /** Close codes Continuum itself sends. See PROTOCOL.md, "Close codes". */
 export const CloseCode = {
