@@ -34,8 +34,15 @@ function fail(why: string): never {
 // Every encode and decode runs synchronously to the end and calls nothing that could
 // start another, so the frame being built or read lives here: no writer or reader
 // object per frame.
-let buf: Uint8Array;
+const EMPTY = new Uint8Array(0);
+let buf: Uint8Array = EMPTY;
 let pos: number;
+
+/** Lets go of the buffer just encoded or decoded: the codec holds no frame between calls. */
+function release<T>(result: T): T {
+  buf = EMPTY;
+  return result;
+}
 
 // ---- writer -------------------------------------------------------------------------
 
@@ -123,8 +130,9 @@ function encode(kind: number, head: (number | string)[], entries: readonly Frame
     else putVarint(f);
   }
   for (const e of entries) putEntry(e);
-  return buf.subarray(0, pos);
+  return release(buf.subarray(0, pos));
 }
+
 
 /** ACK: the sender has received every peer message up to and including `ack`. */
 export function encodeAck(ack: number): Uint8Array {
@@ -249,6 +257,10 @@ export function decodeUtf8(bytes: Uint8Array): string {
 export function decodeFrame(input: Uint8Array): DataFrame {
   buf = input;
   pos = 0;
+  return release(readFrame());
+}
+
+function readFrame(): DataFrame {
   const kind = byte();
   // Fields are read in the order they are written (an object literal evaluates its properties in order).
   let frame: DataFrame;
