@@ -305,33 +305,35 @@ export class BaseLink {
     }
   }
 
+  /**
+   * One timer per open link, whatever the plan: it wakes when the next ping is due or
+   * when silence would reach `deadAfterMs`, whichever comes first. A timer of an earlier
+   * socket or plan does nothing and schedules nothing.
+   */
   private armHeartbeat(): void {
     const plan = this.heartbeat;
-    const { pingEveryMs, deadAfterMs } = plan;
+    const pingEveryMs = plan.pingEveryMs || Infinity;
+    const deadAfterMs = plan.deadAfterMs || Infinity;
+    if (pingEveryMs === Infinity && deadAfterMs === Infinity) return;
     const attempt = this.current;
-    // Runs `step` after `ms`, then again after the delay it returns. A timer of an
-    // earlier socket or plan does nothing and schedules nothing.
     const live = () => attempt === this.current && plan === this.heartbeat;
-    const every = (ms: number, step: () => number | void) => {
-      const run = () => {
-        const next = live() && step();
-        // The step may have ended the link (a ping that failed): then nothing is left pending.
-        if (next && live()) this.timers.timeout(run, next);
-      };
-      if (ms > 0) this.timers.timeout(run, ms);
+    let pingAt = this.now() + pingEveryMs;
+    const tick = () => {
+      if (!live()) return;
+      const now = this.now();
+      // Timestamps decide, not the timer: a timer that fires late (a throttled
+      // background tab) re-checks the last inbound time instead of killing a
+      // healthy link (socket.io #4040, centrifugo #900).
+      const silentMs = now - this.lastInboundAt;
+      if (silentMs >= deadAfterMs) return this.dead(`no inbound traffic for ${silentMs} ms`);
+      if (now >= pingAt) {
+        pingAt = now + pingEveryMs;
+        this.owner.ping();
+        if (!live()) return; // the ping ended the link: nothing is left pending
+      }
+      this.timers.timeout(tick, Math.min(pingAt - now, deadAfterMs - silentMs));
     };
-    every(pingEveryMs, () => {
-      this.owner.ping();
-      return pingEveryMs;
-    });
-    // Timestamps decide, not the timer: a timer that fires late (a throttled
-    // background tab) re-checks the last inbound time instead of killing a
-    // healthy link (socket.io #4040, centrifugo #900).
-    every(deadAfterMs, () => {
-      const silentMs = this.now() - this.lastInboundAt;
-      if (silentMs < deadAfterMs) return deadAfterMs - silentMs;
-      this.dead(`no inbound traffic for ${silentMs} ms`);
-    });
+    this.timers.timeout(tick, Math.min(pingEveryMs, deadAfterMs));
   }
 }
 
