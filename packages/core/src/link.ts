@@ -387,6 +387,10 @@ class Attempt implements TransportHandlers {
     this.heard()?.socketMessage(data);
   }
 
+  pong(): void {
+    this.heard();
+  }
+
   /** Inbound traffic on this socket: a sign of life. The owner to tell, unless the attempt is stale. */
   private heard(): LinkOwner | undefined {
     const link = this.link;

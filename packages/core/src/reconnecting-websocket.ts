@@ -22,11 +22,14 @@ export interface ReconnectingWebSocketOptions extends ConnectionOptions {
     overflow?: OverflowPolicy;
   };
   /**
-   * Detects a dead link even against servers that know nothing of Continuum.
-   * Without `message`, any inbound traffic counts as a sign of life.
+   * Detects a dead link even against servers that know nothing of Continuum, and keeps
+   * idle proxies from closing a quiet one. Without `message`, the ping is the WebSocket
+   * protocol's own where the platform can send one (Node): every server answers it by
+   * itself. Browsers cannot: there, without `message`, no ping is sent and any inbound
+   * traffic counts as a sign of life.
    */
   heartbeat?: {
-    /** Send `message` this often, ms. @default 0 (never) */
+    /** Ping this often, ms; 0 turns the heartbeat off. @default 30000 with protocol pings (Node, no `message`), else 0 */
     intervalMs?: number;
     /** The link is dead after `intervalMs + timeoutMs` of inbound silence, ms. @default 10000 */
     timeoutMs?: number;
@@ -60,7 +63,9 @@ interface Settings {
   maxMessages: number;
   maxBytes: number;
   overflow: OverflowPolicy;
-  heartbeat: HeartbeatPlan;
+  /** The plan `intervalMs` asked for; undefined when it was not set (the default depends on the socket). */
+  heartbeat: HeartbeatPlan | undefined;
+  heartbeatTimeoutMs: number;
   ping: string | Uint8Array | undefined;
   isPong: ((data: string | Uint8Array) => boolean) | undefined;
   shouldReconnect: ConnectionOptions['shouldReconnect'];
@@ -70,7 +75,8 @@ const defaults: Settings = /* @__PURE__ */ Object.freeze({
   maxMessages: 1000,
   maxBytes: 4 * 1024 * 1024,
   overflow: 'reject',
-  heartbeat: noHeartbeat,
+  heartbeat: undefined,
+  heartbeatTimeoutMs: 10_000,
   ping: undefined,
   isPong: undefined,
   shouldReconnect: undefined,
@@ -134,7 +140,7 @@ export class ReconnectingWebSocket {
 
   constructor(url: Provider<string>, protocols: Provider<string | string[]> = empty, options: ReconnectingWebSocketOptions = {}) {
     checkUrl(url);
-    const settings = (this.settings = resolveSettings(options));
+    this.settings = resolveSettings(options);
     this.binaryType = typeof Blob === 'function' && !options.transport ? 'blob' : 'nodebuffer';
     this.currentUrl = typeof url === 'string' ? url : '';
     const link = (this.link = new BaseLink(
@@ -142,7 +148,6 @@ export class ReconnectingWebSocket {
       new ReconnectingWebSocket.Owner(this),
       resolveConnectionOptions(options),
     ));
-    link.setHeartbeat(settings.heartbeat);
     if (!options.startClosed) link.connect();
   }
 
@@ -295,9 +300,10 @@ export class ReconnectingWebSocket {
   private static readonly Owner = class implements LinkOwner {
     constructor(private readonly ws: ReconnectingWebSocket) {}
 
-    socketOpened(_transport: Transport, url: string): void {
+    socketOpened(transport: Transport, url: string): void {
       const ws = this.ws;
       ws.currentUrl = url;
+      ws.link.setHeartbeat(heartbeatFor(ws.settings, transport));
       ws.link.established();
       ws.emit({ type: 'open' });
       ws.flushQueue();
@@ -337,10 +343,12 @@ export class ReconnectingWebSocket {
       this.ws.fail(error);
     }
 
-    /** Only called when `heartbeat.message` is set: without it the plan sends no pings. */
+    /** Only called when the plan pings: with `heartbeat.message`, or a transport that has protocol pings. */
     ping(): void {
       const { link, settings } = this.ws;
-      link.transport?.send(settings.ping!);
+      const ping = settings.ping;
+      if (ping === undefined) link.transport?.ping?.();
+      else link.transport?.send(ping);
     }
   };
 }
@@ -369,18 +377,34 @@ function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferV
   transport.send(typeof data === 'string' ? data : bytesOf(data));
 }
 
+/** Without `heartbeat.intervalMs`, a socket with protocol pings gets one every 30 s (proxies often close links idle for 60 s). */
+const protocolHeartbeat: HeartbeatPlan = /* @__PURE__ */ Object.freeze({ pingEveryMs: 30_000, deadAfterMs: 40_000 });
+
+/**
+ * The liveness plan for one socket: what the options asked for, with the pings left out
+ * where there is nothing to send (no `message`, no protocol ping: silence alone decides).
+ */
+function heartbeatFor({ heartbeat, heartbeatTimeoutMs, ping }: Settings, transport: Transport): HeartbeatPlan {
+  const canPing = ping !== undefined || typeof transport.ping === 'function';
+  if (!heartbeat) {
+    if (!canPing || ping !== undefined) return noHeartbeat;
+    return heartbeatTimeoutMs === 10_000 ? protocolHeartbeat : { pingEveryMs: 30_000, deadAfterMs: 30_000 + heartbeatTimeoutMs };
+  }
+  return canPing || heartbeat.pingEveryMs === 0 ? heartbeat : { pingEveryMs: 0, deadAfterMs: heartbeat.deadAfterMs };
+}
+
 function resolveSettings(o: ReconnectingWebSocketOptions): Settings {
   const queue = o.queue ?? {};
   const heartbeat = o.heartbeat ?? {};
   const shouldReconnect = o.shouldReconnect;
   if (!o.queue && !o.heartbeat && !shouldReconnect) return defaults;
-  const { intervalMs, timeoutMs } = numbers('heartbeat.', heartbeat, { intervalMs: 0, timeoutMs: 10_000 }, { intervalMs: 0, timeoutMs: 1 });
-  const ping = heartbeat.message;
+  const { intervalMs, timeoutMs } = numbers('heartbeat.', heartbeat, { intervalMs: -1, timeoutMs: 10_000 }, { intervalMs: 0, timeoutMs: 1 });
   return {
     ...numbers('queue.', queue, defaults, { maxMessages: 0, maxBytes: 0 }),
     overflow: queue.overflow ?? 'reject',
-    heartbeat: intervalMs > 0 ? { pingEveryMs: ping === undefined ? 0 : intervalMs, deadAfterMs: intervalMs + timeoutMs } : noHeartbeat,
-    ping,
+    heartbeat: intervalMs < 0 ? undefined : intervalMs > 0 ? { pingEveryMs: intervalMs, deadAfterMs: intervalMs + timeoutMs } : noHeartbeat,
+    heartbeatTimeoutMs: timeoutMs,
+    ping: heartbeat.message,
     isPong: heartbeat.isPong,
     shouldReconnect,
   };

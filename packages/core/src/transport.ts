@@ -8,6 +8,8 @@ export interface TransportHandlers {
   close(code: number, reason: string, wasClean: boolean): void;
   /** A failure before or during the connection; `status` is the HTTP status of a refused upgrade where the platform shows it. */
   error(error: ContinuumError): void;
+  /** The answer to `Transport.ping()` arrived: a sign of life, not a message. */
+  pong(): void;
 }
 
 /**
@@ -31,6 +33,12 @@ export interface Transport {
    * such event) the client polls `bufferedAmount`. One waiter at a time.
    */
   whenDrained?(callback: () => void, lowWater: number): void;
+  /**
+   * Optional: a WebSocket protocol ping (RFC 6455 §5.5.2), which any server answers by
+   * itself; the answer is reported through `handlers.pong()`. It lets the drop-in check
+   * a link to a server that knows nothing of Continuum. Browsers have no such API.
+   */
+  ping?(): void;
 }
 
 export type TransportFactory = (url: string, protocols: string[], handlers: TransportHandlers) => Transport;

@@ -28,7 +28,7 @@ describe('client pings', () => {
     const socket = await server.open({ pingMs: 1000 });
     for (let i = 0; i < 10; i++) {
       await vi.advanceTimersByTimeAsync(1000);
-      socket.ping();
+      socket.serverPing();
     }
     expect(socket.controls().filter((c) => c.t === 'ping')).toHaveLength(0);
   });

@@ -17,7 +17,7 @@ describe('a late heartbeat timer', () => {
     const socket = await server.open({ pingMs: 1000 });
     for (let i = 0; i < 30; i++) {
       await vi.advanceTimersByTimeAsync(1000);
-      socket.ping();
+      socket.serverPing();
     }
     expect(events.errors).toEqual([]);
     expect(client.state).toBe('open');
@@ -32,7 +32,7 @@ describe('a late heartbeat timer', () => {
     // Time passes, pings arrive, but no timer gets to run (throttled tab).
     for (let i = 0; i < 20; i++) {
       clock.skip(1000);
-      socket.ping();
+      socket.serverPing();
     }
     await flush();
     expect(clock.fireDue()).toBeGreaterThan(0); // the watchdog ran, 20 s late

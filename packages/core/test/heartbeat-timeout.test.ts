@@ -44,8 +44,8 @@ describe('heartbeat timeout', () => {
   it('the server pings are answered with pong at once', async () => {
     const { server } = start();
     const socket = await server.open();
-    socket.ping();
-    socket.ping();
+    socket.serverPing();
+    socket.serverPing();
     expect(socket.controls().filter((c) => c.t === 'pong')).toHaveLength(2);
   });
 
@@ -54,7 +54,7 @@ describe('heartbeat timeout', () => {
     const socket = await server.open({ pingMs: 1000 });
     await vi.advanceTimersByTimeAsync(1500);
     expect(socket.terminated).toBe(true);
-    socket.ping();
+    socket.serverPing();
     await flush();
     expect(socket.sent.filter((f) => typeof f === 'string' && f.includes('pong'))).toEqual([]);
     expect(events.errors).toHaveLength(1);

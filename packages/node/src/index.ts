@@ -52,6 +52,12 @@ class NodeSocket extends WebSocket implements Transport {
     super.send(data, this.onWritten);
   }
 
+  /** A protocol ping; its pong is listened for from the first ping on (a socket never pinged keeps three listeners). */
+  override ping(): void {
+    if (!this.listenerCount('pong')) this.on('pong', ponged);
+    super.ping();
+  }
+
   whenDrained(callback: () => void, lowWater: number): void {
     this.drainWaiter = callback;
     this.lowWater = lowWater;
@@ -104,6 +110,10 @@ function opened(this: WebSocket): void {
 
 function received(this: WebSocket, data: Buffer, isBinary: boolean): void {
   (this as NodeSocket).handlers.message(isBinary ? data : data.toString('utf8'));
+}
+
+function ponged(this: WebSocket): void {
+  (this as NodeSocket).handlers.pong();
 }
 
 function closed(this: WebSocket, code: number, reason: Buffer): void {

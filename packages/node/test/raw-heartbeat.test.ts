@@ -2,7 +2,8 @@
 // swallowed, a live link is left alone, and a silent server is detected.
 import { describe, expect, test, vi } from 'vitest';
 import { ReconnectingWebSocket } from '@continuum/node';
-import { fastBackoff, nextEvent, quietPeriod, record, startServer, track } from './helpers.js';
+import { FaultProxy } from '@continuum/testing';
+import { defer, fastBackoff, nextEvent, quietPeriod, record, startServer, track } from './helpers.js';
 
 const heartbeat = { intervalMs: 100, timeoutMs: 200, message: 'ping', isPong: (d: string | Uint8Array) => d === 'pong' };
 
@@ -63,24 +64,25 @@ describe('raw heartbeat', () => {
     expect(server.sockets).toHaveLength(2);
   });
 
-  test('without a message, any inbound traffic counts as life', async () => {
+  test('without a message, protocol pings (answered by the server itself) keep a quiet link up; a blackholed one is declared dead', async () => {
     const server = await startServer();
-    // The server pushes data every 50 ms on its own; the client never pings.
-    const timers: NodeJS.Timeout[] = [];
-    server.wss.on('connection', (s) => timers.push(setInterval(() => s.send('tick'), 50)));
-    const ws = track(new ReconnectingWebSocket(server.url, [], { heartbeat: { intervalMs: 100, timeoutMs: 100 }, backoff: fastBackoff }));
+    const pings: number[] = [];
+    server.wss.on('connection', (s) => s.on('ping', () => pings.push(Date.now())));
+    const proxy = await FaultProxy.start({ target: server.url });
+    defer(() => proxy.close());
+    const ws = track(new ReconnectingWebSocket(proxy.url, [], { heartbeat: { intervalMs: 100, timeoutMs: 200 }, backoff: fastBackoff }));
     const log = record(ws);
-    try {
-      await nextEvent(ws, 'open');
-      await quietPeriod(600);
-      expect(log.count('close')).toBe(0);
-      expect(server.received).toEqual([]);
-      expect(log.count('message')).toBeGreaterThanOrEqual(5);
-      for (const t of timers) clearInterval(t);
-      await vi.waitFor(() => expect(log.count('close')).toBe(1), { timeout: 1000 });
-      expect(log.of('error').map((e) => e.error?.code)).toContain('HEARTBEAT_TIMEOUT');
-    } finally {
-      for (const t of timers) clearInterval(t);
-    }
+    await nextEvent(ws, 'open');
+    // Nothing is sent either way but the pings and the server's automatic pongs.
+    await vi.waitFor(() => expect(pings.length).toBeGreaterThanOrEqual(6), { timeout: 3000 });
+    expect(log.count('close')).toBe(0);
+    expect(server.received).toEqual([]);
+    expect(log.count('message')).toBe(0);
+
+    proxy.blackhole();
+    await vi.waitFor(() => expect(log.count('close')).toBe(1), { timeout: 3000 });
+    expect(log.of('error').map((e) => e.error?.code)).toContain('HEARTBEAT_TIMEOUT');
+    // Only the heartbeat could tell: the server never closed its side.
+    expect(server.sockets[0].readyState).toBe(server.sockets[0].OPEN);
   });
 });

@@ -53,12 +53,19 @@ export class FakeSocket implements Transport {
   terminated = false;
   /** When the client closes, answer the closing handshake (fire `close`) in a microtask. */
   answerClose = true;
+  /** Protocol pings the client sent (only a socket made with `protocolPings` has `ping()`). */
+  protocolPings = 0;
+  /** The transport's protocol ping (RFC 6455), as Node's has; browsers' sockets have none. */
+  ping?: () => void;
 
   constructor(
     readonly url: string,
     readonly protocols: string[],
     private readonly handlers: TransportHandlers,
-  ) {}
+    protocolPings = false,
+  ) {
+    if (protocolPings) this.ping = () => void this.protocolPings++;
+  }
 
   // ---- the Transport the client sees ---------------------------------------------
 
@@ -128,8 +135,15 @@ export class FakeSocket implements Transport {
     return this.control({ t: 'nack', seq, code: 'REJECTED_BY_SERVER', message });
   }
 
-  ping(): this {
+  /** The server's heartbeat ping (a control message), which the client answers. */
+  serverPing(): this {
     return this.control({ t: 'ping' });
+  }
+
+  /** The answer to a protocol ping, as a server sends by itself. */
+  pong(): this {
+    this.handlers.pong();
+    return this;
   }
 
   raw(frame: Uint8Array | string): this {
@@ -189,8 +203,11 @@ export function decodeClientFrame(frame: string | Uint8Array): ClientFrame {
 export class FakeServer {
   readonly sockets: FakeSocket[] = [];
 
+  /** `protocolPings`: the sockets have a protocol `ping()` (like Node's), else none (like a browser's). */
+  constructor(private readonly protocolPings = false) {}
+
   readonly transport: TransportFactory = (url, protocols, handlers) => {
-    const socket = new FakeSocket(url, protocols, handlers);
+    const socket = new FakeSocket(url, protocols, handlers, this.protocolPings);
     this.sockets.push(socket);
     return socket;
   };
