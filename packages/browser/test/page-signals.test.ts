@@ -2,7 +2,7 @@
 // backoff wait, `offline` probes an open link (and never starts an attempt while
 // reconnecting), and the listeners follow the client's life: removed by close() or
 // when the client stops by itself, back with connect()/reconnect().
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Client } from '@continuum/browser';
 import { FakeServer, flush } from '../../core/test/helpers/fake-server.js';
 
@@ -124,6 +124,24 @@ describe('listeners follow the client', () => {
     client.reconnect();
     expect([...listening.values()].reduce((a, b) => a + b, 0)).toBe(4);
     await client.close();
+  });
+
+  it('5 automatic reconnects leave exactly one listener per page signal', async () => {
+    const { server, client } = start();
+    onTestFinished(() => client.close());
+    const delays: number[] = [];
+    client.on('retry', ({ delayMs }) => delays.push(delayMs));
+    await server.open();
+    for (let i = 0; i < 5; i++) {
+      await lose(server);
+      expect(client.state).toBe('reconnecting');
+      await vi.advanceTimersByTimeAsync(delays.at(-1)!);
+      await server.open({ resumed: true });
+      expect(client.state).toBe('open');
+    }
+    expect(server.sockets).toHaveLength(6);
+    expect(Object.fromEntries(listening)).toEqual({ online: 1, offline: 1, visibilitychange: 1, pageshow: 1 });
+    expect([...listening.values()].reduce((a, b) => a + b, 0)).toBe(4);
   });
 
   it('close() with an invalid code throws synchronously, like the core client', () => {

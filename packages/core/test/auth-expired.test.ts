@@ -110,3 +110,44 @@ describe('4401', () => {
     expect(fresh.client.state).toBe('connecting');
   });
 });
+
+describe('a token provider that fails or hangs', () => {
+  it('rejects once → one retryable AUTH_EXPIRED, then a new attempt with the next token reaches open without closing', async () => {
+    const token = vi.fn().mockRejectedValueOnce(new Error('down')).mockResolvedValue('t2');
+    const { server, client, events } = start({ token });
+    const first = await server.next();
+    first.accept();
+    await flush();
+    expect(first.sent).toEqual([]); // no hello without a token
+    expect(events.errors).toMatchObject([{ code: 'AUTH_EXPIRED', retryable: true }]);
+    expect(events.retries).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(events.retries[0].delayMs);
+    const second = await server.next();
+    second.accept();
+    await flush();
+    expect(second.hello().auth).toBe('t2');
+    second.welcome();
+    await flush();
+    expect(client.state).toBe('open');
+    expect(events.errors).toHaveLength(1);
+    expect(events.states.map((s) => s.state)).not.toContain('closed');
+  });
+
+  it('never resolves → the attempt ends with CONNECT_TIMEOUT and another attempt is made', async () => {
+    const token = vi.fn(() => new Promise<string>(() => {}));
+    const { server, client, events } = start({ token, connectTimeoutMs: 3000 });
+    const first = await server.next();
+    first.accept();
+    await flush();
+    expect(token).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(events.errors.map((e) => e.code)).toEqual(['CONNECT_TIMEOUT']);
+    expect(first.terminated || first.closedByClient !== undefined).toBe(true);
+    expect(client.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(events.retries[0].delayMs);
+    const second = await server.next();
+    second.accept();
+    await flush();
+    expect(token).toHaveBeenCalledTimes(2);
+  });
+});

@@ -2,6 +2,7 @@
 // (reconnecting-websocket #60/#86, partykit #252: a lock flag left reconnect() dead).
 import { describe, expect, test, vi } from 'vitest';
 import { ReconnectingWebSocket } from '@continuum/node';
+import type { WebSocket as ServerSocket } from 'ws';
 import { fastBackoff, freePort, nextEvent, record, startServer, track } from './helpers.js';
 
 describe('reconnect()', () => {
@@ -76,5 +77,26 @@ describe('reconnect()', () => {
     expect(server.sockets).toHaveLength(2);
     expect(log.count('close')).toBe(1);
     await vi.waitFor(() => expect(server.sockets[0].readyState).toBe(server.sockets[0].CLOSED));
+  });
+
+  test('on a live socket: messages sent right after it reach the new socket, all, once, in order (partykit #403)', async () => {
+    const bySocket = new Map<ServerSocket, unknown[]>();
+    const server = await startServer({ onMessage: (socket, data) => bySocket.set(socket, [...(bySocket.get(socket) ?? []), data]) });
+    const ws = track(new ReconnectingWebSocket(server.url, [], { backoff: fastBackoff }));
+    await nextEvent(ws, 'open');
+    const reopened = nextEvent(ws, 'open');
+    ws.reconnect();
+    const sent = ['m1', 'm2', 'm3', 'm4', 'm5'];
+    for (const m of sent) ws.send(m);
+    await reopened;
+    await vi.waitFor(() => expect(server.received).toHaveLength(5));
+    const [old, fresh] = server.sockets;
+    expect(bySocket.get(fresh!)).toEqual(sent);
+    await vi.waitFor(() => expect(ws.bufferedAmount).toBe(0));
+    // Once the old socket is gone nothing more can arrive on it: it got none of the five.
+    await vi.waitFor(() => expect(old!.readyState).toBe(old!.CLOSED));
+    expect(bySocket.get(old!)).toBeUndefined();
+    expect(server.received).toEqual(sent);
+    expect(server.sockets).toHaveLength(2);
   });
 });
