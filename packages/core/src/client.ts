@@ -308,7 +308,11 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     // (and the app's view of this client as present) until its TTL runs out.
     if (this.ready) this.control({ t: 'bye' });
     const reason = o.reason ?? '';
+    // Sends made before the first connect() (autoConnect: false) wait in the outbox of
+    // a link that never left `closed`: no transition will settle them, so settle here.
+    const settleNow = this.state === 'closed';
     const closing = this.link.close(code, reason, 'closed by the app');
+    if (settleNow) this.onClosed('closed by the app');
     this.scope.clear();
     if (transport) this.emit('close', { code, reason, wasClean: true, willReconnect: false });
     await closing;

@@ -46,6 +46,17 @@ describe('send before open', () => {
     expect(socket.dataFrames()).toMatchObject([{ kind: 1, firstSeq: 1, entries: [{ data: 'queued' }] }]);
   });
 
+  it('with autoConnect: false, close() before any connect() rejects the waiting sends with CLIENT_CLOSED', async () => {
+    const { server, client } = start({ autoConnect: false });
+    const p = track(client.send('queued'));
+    await client.close();
+    await flush();
+    expect(p.status).toBe('rejected');
+    expect(p.error?.code).toBe('CLIENT_CLOSED');
+    expect(client.stats().outboxMessages).toBe(0);
+    expect(server.sockets).toHaveLength(0);
+  });
+
   it('sends while reconnecting leave after the next welcome, numbered after the earlier ones', async () => {
     const { server, client, events } = start({ backoff: { maxMs: 50 } });
     const first = await server.open();
