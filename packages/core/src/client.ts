@@ -644,7 +644,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
       return link.drop(
         CloseCode.PROTOCOL_ERROR,
         'subprotocol required',
-        new ContinuumError('PROTOCOL_ERROR', `the server did not select the ${SUBPROTOCOL} subprotocol (got ${JSON.stringify(transport.protocol)}): not a Continuum server? Use ReconnectingWebSocket for others`),
+        new ContinuumError('HANDSHAKE_REFUSED', `the server did not select the ${SUBPROTOCOL} subprotocol (got ${JSON.stringify(transport.protocol)}): not a Continuum server? Use ReconnectingWebSocket for others`),
       );
     }
     let token: string | undefined;
@@ -819,7 +819,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
 
   private decide(end: SocketEnd): EndDecision {
     const { code, reason, cause, error } = end;
-    if (error && !error.retryable && (error.code === 'AUTH_EXPIRED' || error.code === 'PROTOCOL_ERROR')) return { reconnect: false, error };
+    if (error && !error.retryable && finalErrors.includes(error.code)) return { reconnect: false, error };
     const override = this.shouldReconnect?.({ code, reason, wasClean: end.wasClean });
     if (override === false) return { reconnect: false };
     const hint = parseRetryHint(reason);
@@ -834,7 +834,13 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
           code === CloseCode.NORMAL || code === CloseCode.SESSION_REPLACED
             ? undefined
             : new ContinuumError(
-                code === CloseCode.FORBIDDEN ? 'AUTH_FORBIDDEN' : protocolCloses.includes(code) ? 'PROTOCOL_ERROR' : 'REJECTED_BY_SERVER',
+                code === CloseCode.FORBIDDEN
+                  ? 'AUTH_FORBIDDEN'
+                  : code === CloseCode.UNSUPPORTED_VERSION
+                    ? 'HANDSHAKE_REFUSED'
+                    : protocolCloses.includes(code)
+                      ? 'PROTOCOL_ERROR'
+                      : 'REJECTED_BY_SERVER',
                 detail,
               ),
       };
@@ -864,7 +870,10 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
 }
 
 /** Closes that mean the two ends do not speak the same protocol: reported as PROTOCOL_ERROR. */
-const protocolCloses: readonly number[] = [CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, CloseCode.INVALID_PAYLOAD, CloseCode.UNSUPPORTED_VERSION];
+const protocolCloses: readonly number[] = [CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, CloseCode.INVALID_PAYLOAD];
+
+/** Errors of a socket that no retry can mend (when not marked retryable): the client stops with them. */
+const finalErrors: readonly ErrorCode[] = ['AUTH_EXPIRED', 'PROTOCOL_ERROR', 'HANDSHAKE_REFUSED'];
 
 function fail(why: string): never {
   throw new ProtocolViolation(why);

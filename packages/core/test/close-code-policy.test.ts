@@ -17,7 +17,7 @@ const stopCodes: [number, string | undefined][] = [
   [4409, undefined],
   [1002, 'PROTOCOL_ERROR'],
   [1003, 'PROTOCOL_ERROR'],
-  [4400, 'PROTOCOL_ERROR'],
+  [4400, 'HANDSHAKE_REFUSED'], // unsupported version (PROTOCOL.md §16)
   [4450, undefined], // band 4400–4499: stop
   [4600, undefined], // band 4500–4999: stop
 ];

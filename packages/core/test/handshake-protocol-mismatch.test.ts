@@ -1,5 +1,6 @@
-// A server that is not a Continuum server (does not select continuum.v1), or that
-// speaks another protocol version, is not retried: the client stops with PROTOCOL_ERROR.
+// A server that is not a Continuum server (does not select continuum.v1) is not
+// retried: the client stops with HANDSHAKE_REFUSED (PROTOCOL.md §2). One that welcomes
+// with another protocol version stops it with PROTOCOL_ERROR.
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
 import { flush, start } from './helpers/fake-server.js';
 
@@ -11,14 +12,14 @@ afterEach(() => {
 });
 
 describe('handshake: protocol mismatch', () => {
-  it('a server that does not select continuum.v1 → close 1002, PROTOCOL_ERROR, stopped', async () => {
+  it('a server that does not select continuum.v1 → close 1002, HANDSHAKE_REFUSED, stopped', async () => {
     const { server, client, events } = start();
     const socket = await server.next();
     socket.accept('');
     await flush();
     expect(socket.sent).toHaveLength(0); // no hello to a foreign server
     expect(socket.closedByClient?.code).toBe(1002);
-    expect(events.errors.map((e) => e.code)).toEqual(['PROTOCOL_ERROR']);
+    expect(events.errors.map((e) => e.code)).toEqual(['HANDSHAKE_REFUSED']);
     expect(client.state).toBe('closed');
     expect(events.closes.at(-1)?.willReconnect).toBe(false);
     await vi.advanceTimersByTimeAsync(120_000);
@@ -31,7 +32,7 @@ describe('handshake: protocol mismatch', () => {
     const socket = await server.next();
     socket.accept('graphql-ws');
     await flush();
-    expect(events.errors.map((e) => e.code)).toEqual(['PROTOCOL_ERROR']);
+    expect(events.errors.map((e) => e.code)).toEqual(['HANDSHAKE_REFUSED']);
     expect(client.state).toBe('closed');
   });
 

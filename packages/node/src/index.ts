@@ -99,7 +99,15 @@ function failed(this: WebSocket, cause: Error): void {
   // Before the upgrade ws emits 'close' right after an 'error' (and never without one):
   // listen for it from here. After the upgrade it is already listened for.
   if (!this.listenerCount('close')) this.on('close', closed);
-  (this as NodeSocket).handlers.error(new ContinuumError('NOT_CONNECTED', `WebSocket error: ${cause.message}`, { retryable: true, cause }));
+  // ws fails the upgrade itself when the server selected no subprotocol or another one
+  // ("Server sent no subprotocol", lib/websocket.js): a server that does not speak what
+  // was asked for, which no retry changes (browsers show it only as 1006).
+  const refusedProtocol = !this.protocol && /subprotocol/.test(cause.message);
+  (this as NodeSocket).handlers.error(
+    refusedProtocol
+      ? new ContinuumError('HANDSHAKE_REFUSED', `the server did not accept the requested WebSocket subprotocol: ${cause.message}`, { cause })
+      : new ContinuumError('NOT_CONNECTED', `WebSocket error: ${cause.message}`, { retryable: true, cause }),
+  );
 }
 
 function opened(this: WebSocket): void {
