@@ -48,7 +48,12 @@ export function reconnectDelay(
   hint?: { minMs: number; maxMs: number },
 ): number {
   const cap = options.maxMs;
-  if (hint) return Math.min(cap, hint.minMs + random() * (hint.maxMs - hint.minMs));
+  if (hint) {
+    // A window that reaches past maxMs is scaled into [0, maxMs], not clipped at maxMs:
+    // clipping would bring every client the server spread out back at the same instant.
+    const scale = hint.maxMs > cap ? cap / hint.maxMs : 1;
+    return Math.min(cap, (hint.minMs + random() * (hint.maxMs - hint.minMs)) * scale);
+  }
   if (attempt <= 1 && (cause === 'client' || cause === 'server'))
     return random() * Math.min(cause === 'client' ? options.fastMs : options.spreadMs, cap);
   const slowDown = cause === 'slow-down';

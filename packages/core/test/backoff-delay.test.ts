@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { reconnectDelay, type BackoffOptions } from '@continuum/core';
+import { seeded } from './helpers/fake-server.js';
 
 const defaults: BackoffOptions = { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 'full', spreadMs: 5000, fastMs: 1000 };
 const fixed = (value: number) => () => value;
@@ -49,6 +50,19 @@ describe('reconnectDelay', () => {
     expect(reconnectDelay(1, 'server', defaults, fixed(0), hint)).toBe(2000);
     expect(reconnectDelay(1, 'client', defaults, fixed(0.5), hint)).toBe(2500);
     expect(reconnectDelay(4, 'failed-attempt', defaults, fixed(ALMOST_ONE), hint)).toBeLessThanOrEqual(3000);
+  });
+
+  it('a hint window past maxMs is scaled into it, keeping the spread (30–60 s with maxMs 30 s → 15–30 s)', () => {
+    const hint = { minMs: 30_000, maxMs: 60_000 };
+    expect(reconnectDelay(1, 'server', defaults, () => 0, hint)).toBe(15_000);
+    expect(reconnectDelay(1, 'server', defaults, () => 0.5, hint)).toBe(22_500);
+    expect(reconnectDelay(1, 'server', defaults, () => 0.999_999, hint)).toBeCloseTo(30_000, 0);
+    // 1,000 clients: spread over the scaled window, not piled up at maxMs.
+    const random = seeded(7);
+    const delays = Array.from({ length: 1000 }, () => reconnectDelay(1, 'server', defaults, random, hint));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(15_000);
+    expect(delays.filter((d) => d === 30_000).length).toBe(0);
+    expect(new Set(delays.map((d) => Math.floor(d / 1000))).size).toBe(15);
   });
 
   it('never exceeds maxMs, whatever the cause or hint', () => {
