@@ -150,9 +150,26 @@ export function checkObject(name: string, value: unknown): void {
   if (typeof value != 'object' || !value) invalid(name, 'an object', value);
 }
 
+/**
+ * Unknown keys are typos or another library's names (`reconnectionDelayMax`): an
+ * error that lists the keys there are, not a default the app never asked for.
+ * `undefined` values are ignored, as everywhere in the options.
+ */
+export function checkKeys(name: string, value: unknown, known: string): void {
+  if (value === undefined) return;
+  checkObject(name || 'options', value);
+  const keys = known.split(' ');
+  for (const key in value as object)
+    if ((value as Record<string, unknown>)[key] !== undefined && !keys.includes(key))
+      throw new ContinuumError('INVALID_ARGUMENT', `unknown option ${name ? `${name}.` : ''}${key}; ${name || 'the options'} take ${keys.join(', ')}`);
+}
+
+/** The top-level options `Client` and `ReconnectingWebSocket` share. */
+export const connectionKeys = 'backoff maxRetries maxReconnectMs connectTimeoutMs minUptimeMs shouldReconnect WebSocket transport clock random';
+
 export function resolveBackoff(backoff: Partial<BackoffOptions> | undefined): BackoffOptions {
   if (backoff === undefined) return defaultBackoff;
-  checkObject('backoff', backoff);
+  checkKeys('backoff', backoff, 'initialMs maxMs factor jitter spreadMs fastMs');
   return {
     ...numbers('backoff.', backoff, defaultBackoff, { initialMs: 0, maxMs: 0, factor: 1, spreadMs: 0, fastMs: 0 }),
     jitter: oneOf('backoff.jitter', backoff.jitter, ['full', 'equal', 'none']),
@@ -191,7 +208,9 @@ export function resolveConnectionOptions(o: ConnectionOptions): LinkPolicy {
 }
 
 export function resolveClientOptions(o: ClientOptions = {}): ResolvedClientOptions {
-  checkObject('options', o);
+  checkKeys('', o, `${connectionKeys} codec protocols token heartbeat outbox maxMessageBytes onSessionLost batch autoConnect`);
+  checkKeys('heartbeat', o.heartbeat, 'intervalMs timeoutMs');
+  checkKeys('outbox', o.outbox, 'maxMessages maxBytes overflow');
   const heartbeat = o.heartbeat ?? {};
   const outbox = o.outbox ?? {};
   return {

@@ -8,7 +8,7 @@
 // and options that are left at their defaults share one frozen object.
 import { ContinuumError, closePolicy, parseRetryHint, type ErrorCode } from '@continuum/protocol';
 import { BaseLink, noHeartbeat, type EndDecision, type HeartbeatPlan, type LinkOwner, type Provider, type SocketEnd } from './link.js';
-import { checkUrl, numbers, resolveConnectionOptions, type ConnectionOptions, type OverflowPolicy } from './options.js';
+import { checkKeys, checkUrl, connectionKeys, numbers, resolveConnectionOptions, type ConnectionOptions, type OverflowPolicy } from './options.js';
 import { bytesOf, checkCloseCode, chooseTransport, type Transport } from './transport.js';
 
 export interface ReconnectingWebSocketOptions extends ConnectionOptions {
@@ -395,6 +395,9 @@ function heartbeatFor({ heartbeat, heartbeatTimeoutMs, ping }: Settings, transpo
 
 function resolveSettings(o: ReconnectingWebSocketOptions): Settings {
   const queue = o.queue ?? {};
+  checkKeys('', o, `${connectionKeys} queue heartbeat startClosed`);
+  checkKeys('queue', o.queue, 'maxMessages maxBytes overflow');
+  checkKeys('heartbeat', o.heartbeat, 'intervalMs timeoutMs message isPong');
   const heartbeat = o.heartbeat ?? {};
   const shouldReconnect = o.shouldReconnect;
   if (!o.queue && !o.heartbeat && !shouldReconnect) return defaults;

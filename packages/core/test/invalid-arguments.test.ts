@@ -1,7 +1,7 @@
 // Programmer errors throw INVALID_ARGUMENT synchronously: a wrong send() argument,
 // an invalid URL, invalid options.
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
-import { Client, ContinuumError, type ClientOptions } from '@continuum/core';
+import { Client, ContinuumError, ReconnectingWebSocket, type ClientOptions } from '@continuum/core';
 import { FakeServer, TEST_URL, start } from './helpers/fake-server.js';
 
 beforeEach(() => {
@@ -78,6 +78,28 @@ describe('INVALID_ARGUMENT', () => {
   ];
   it.each(bad)('option %s throws', (_name, options) => {
     invalidArgument(() => new Client(TEST_URL, { transport: new FakeServer().transport, autoConnect: false, ...options }));
+  });
+
+  it.each([
+    ['reconnectionDelayMax', { reconnectionDelayMax: 1000 }, /unknown option reconnectionDelayMax; the options take backoff, maxRetries, .*autoConnect$/],
+    ['backoff.max', { backoff: { max: 1000 } }, /unknown option backoff\.max; backoff take initialMs, maxMs, factor, jitter, spreadMs, fastMs$/],
+    ['heartbeat.interval', { heartbeat: { interval: 1000 } }, /unknown option heartbeat\.interval;/],
+    ['outbox.limit', { outbox: { limit: 10 } }, /unknown option outbox\.limit;/],
+    ['heartbeat a number', { heartbeat: 5000 }, /heartbeat must be an object/],
+  ])('unknown option %s throws, naming it and the keys there are', (_name, options, message) => {
+    const error = invalidArgument(() => new Client(TEST_URL, { transport: new FakeServer().transport, autoConnect: false, ...(options as ClientOptions) }));
+    expect(error.message).toMatch(message);
+  });
+
+  it('an unknown key set to undefined is ignored (spread option objects)', () => {
+    expect(() => new Client(TEST_URL, { transport: new FakeServer().transport, autoConnect: false, ...({ legacy: undefined } as ClientOptions) })).not.toThrow();
+  });
+
+  it('ReconnectingWebSocket: unknown options throw too', () => {
+    const transport = new FakeServer().transport;
+    const error = invalidArgument(() => new ReconnectingWebSocket(TEST_URL, [], { transport, startClosed: true, ...({ maxReconnectionDelay: 1 } as object) }));
+    expect(error.message).toMatch(/unknown option maxReconnectionDelay; the options take .*queue, heartbeat, startClosed$/);
+    invalidArgument(() => new ReconnectingWebSocket(TEST_URL, [], { transport, startClosed: true, queue: { max: 1 } as object }));
   });
 
   it('no transport and no WebSocket: throws with a message that says what to do', () => {

@@ -141,8 +141,15 @@ function ignore(): void {}
  */
 export class Client<TSend = SendData, TReceive = string | Uint8Array> extends CoreClient<TSend, TReceive> {
   constructor(url: string | (() => string | Promise<string>), options: NodeClientOptions = {}) {
-    super(url, { ...options, transport: options.transport ?? nodeTransport(options) });
+    super(url, withNodeTransport(options));
   }
+}
+
+/** The core options: Node's own ones go into the transport (the core rejects keys it does not know). */
+function withNodeTransport<T extends NodeOptions & { transport?: TransportFactory }>(options: T): Omit<T, keyof NodeOptions> {
+  if (options === null || typeof options !== 'object') return options; // the core reports it (INVALID_ARGUMENT)
+  const { headers, agent, tls, perMessageDeflate, ...core } = options;
+  return { ...core, transport: core.transport ?? nodeTransport({ headers, agent, tls, perMessageDeflate }) };
 }
 
 /**
@@ -155,6 +162,6 @@ export class ReconnectingWebSocket extends CoreReconnectingWebSocket {
     protocols: string | string[] | (() => string | string[] | Promise<string | string[]>) = [],
     options: ReconnectingWebSocketOptions & NodeOptions = {},
   ) {
-    super(url, protocols, { ...options, transport: options.transport ?? nodeTransport(options) });
+    super(url, protocols, withNodeTransport(options));
   }
 }
