@@ -318,6 +318,13 @@ export class BaseLink {
     const attempt = this.current;
     const live = () => attempt === this.current && plan === this.heartbeat;
     let pingAt = this.now() + pingEveryMs;
+    let dueAt = 0;
+    /** When a late timer asked for a sign of life instead of declaring the link dead (0: not asked). */
+    let askedAt = 0;
+    const wake = (ms: number) => {
+      dueAt = this.now() + ms;
+      this.timers.timeout(tick, ms);
+    };
     const tick = () => {
       if (!live()) return;
       const now = this.now();
@@ -325,17 +332,31 @@ export class BaseLink {
       // background tab) re-checks the last inbound time instead of killing a
       // healthy link (socket.io #4040, centrifugo #900).
       const silentMs = now - this.lastInboundAt;
-      if (silentMs >= deadAfterMs) return this.dead(`no inbound traffic for ${silentMs} ms`);
+      if (silentMs >= deadAfterMs) {
+        // Late by more than a second, the page was frozen or asleep: what arrived
+        // meanwhile may still wait to be handed over. Ask (a ping) and decide after a
+        // grace period, not now. On time, or after asking, silence is silence.
+        if (askedAt > this.lastInboundAt || now - dueAt <= LATE_MS) return this.dead(`no inbound traffic for ${silentMs} ms`);
+        askedAt = now;
+        this.owner.ping();
+        if (live()) wake(PROBE_GRACE_MS);
+        return;
+      }
       if (now >= pingAt) {
         pingAt = now + pingEveryMs;
         this.owner.ping();
         if (!live()) return; // the ping ended the link: nothing is left pending
       }
-      this.timers.timeout(tick, Math.min(pingAt - now, deadAfterMs - silentMs));
+      wake(Math.min(pingAt - now, deadAfterMs - silentMs));
     };
-    this.timers.timeout(tick, Math.min(pingEveryMs, deadAfterMs));
+    wake(Math.min(pingEveryMs, deadAfterMs));
   }
 }
+
+/** A heartbeat timer later than this was held up (a frozen page, a sleeping laptop), ms. */
+const LATE_MS = 1000;
+/** How long a late heartbeat timer, or a probe, waits for a sign of life, ms. */
+const PROBE_GRACE_MS = 3000;
 
 /** The link of `Client`: adds the checks a session client makes and the reconnect count. */
 export class Link extends BaseLink {

@@ -1,6 +1,6 @@
 // Liveness is measured with timestamps: a watchdog timer that fires late (a throttled
 // background tab, socket.io #4040, centrifugo #900) while traffic kept arriving does
-// not kill a healthy link.
+// not kill a healthy link; one held up by a frozen page asks before it decides.
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
 import { ManualClock, flush, start } from './helpers/fake-server.js';
 
@@ -46,14 +46,45 @@ describe('a late heartbeat timer', () => {
     expect(events.errors.map((e) => e.code)).toEqual(['HEARTBEAT_TIMEOUT']);
   });
 
-  it('control: a late timer after real silence does declare it dead', async () => {
+  it('control: a late timer after real silence asks once (a ping), then declares it dead after the grace period', async () => {
     const clock = new ManualClock();
     const { server, events } = start({ clock, heartbeat: { timeoutMs: 500 } });
     const socket = await server.open({ pingMs: 1000 });
     clock.skip(20_000);
     clock.fireDue();
     await flush();
+    // Held up for 20 s (a frozen page): not dead yet, asked instead.
+    expect(events.errors).toEqual([]);
+    expect(socket.controls().filter((c) => c.t === 'ping')).toHaveLength(1);
+    clock.advance(2999);
+    await flush();
+    expect(events.errors).toEqual([]);
+    clock.advance(1);
+    await flush();
     expect(events.errors.map((e) => e.code)).toEqual(['HEARTBEAT_TIMEOUT']);
     expect(socket.terminated).toBe(true);
+  });
+
+  it('a late timer after silence keeps the link when what arrived meanwhile is handed over in the grace period', async () => {
+    const clock = new ManualClock();
+    const { server, client, events } = start({ clock, heartbeat: { timeoutMs: 500 } });
+    const socket = await server.open({ pingMs: 1000 });
+    clock.skip(20_000);
+    clock.fireDue(); // the timer runs before the page got the messages queued while it was frozen
+    await flush();
+    socket.serverPing(); // ...which are handed over now, and the server goes on pinging
+    await flush();
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1000);
+      socket.serverPing();
+      await flush();
+    }
+    expect(events.errors).toEqual([]);
+    expect(client.state).toBe('open');
+    expect(socket.terminated).toBe(false);
+    // Real silence afterwards is still found, on time and at once.
+    clock.advance(1500);
+    await flush();
+    expect(events.errors.map((e) => e.code)).toEqual(['HEARTBEAT_TIMEOUT']);
   });
 });
