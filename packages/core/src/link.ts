@@ -316,40 +316,36 @@ export class BaseLink {
     const deadAfterMs = plan.deadAfterMs || Infinity;
     if (pingEveryMs === Infinity && deadAfterMs === Infinity) return;
     const attempt = this.current;
-    const live = () => attempt === this.current && plan === this.heartbeat;
     let pingAt = this.now() + pingEveryMs;
-    let dueAt = 0;
-    /** When a late timer asked for a sign of life instead of declaring the link dead (0: not asked). */
+    let dueAt = this.now() + Math.min(pingEveryMs, deadAfterMs);
+    /** When a late timer asked for a sign of life instead of declaring the link dead (0: never). */
     let askedAt = 0;
-    const wake = (ms: number) => {
-      dueAt = this.now() + ms;
-      this.timers.timeout(tick, ms);
-    };
-    const tick = () => {
-      if (!live()) return;
+    // One closure per open link (what every idle connection with a heartbeat holds), passed to the timer as it is.
+    const tick = (): void => {
+      if (attempt !== this.current || plan !== this.heartbeat) return;
       const now = this.now();
       // Timestamps decide, not the timer: a timer that fires late (a throttled
       // background tab) re-checks the last inbound time instead of killing a
       // healthy link (socket.io #4040, centrifugo #900).
       const silentMs = now - this.lastInboundAt;
-      if (silentMs >= deadAfterMs) {
+      const ask = silentMs >= deadAfterMs;
+      if (ask) {
         // Late by more than a second, the page was frozen or asleep: what arrived
         // meanwhile may still wait to be handed over. Ask (a ping) and decide after a
         // grace period, not now. On time, or after asking, silence is silence.
         if (askedAt > this.lastInboundAt || now - dueAt <= LATE_MS) return this.dead(`no inbound traffic for ${silentMs} ms`);
         askedAt = now;
-        this.owner.ping();
-        if (live()) wake(PROBE_GRACE_MS);
-        return;
       }
-      if (now >= pingAt) {
-        pingAt = now + pingEveryMs;
+      if (ask || now >= pingAt) {
+        if (now >= pingAt) pingAt = now + pingEveryMs;
         this.owner.ping();
-        if (!live()) return; // the ping ended the link: nothing is left pending
+        if (attempt !== this.current) return; // the ping ended the link: nothing is left pending
       }
-      wake(Math.min(pingAt - now, deadAfterMs - silentMs));
+      const ms = ask ? PROBE_GRACE_MS : Math.min(pingAt - now, deadAfterMs - silentMs);
+      dueAt = now + ms;
+      this.timers.rearm(tick, ms);
     };
-    wake(Math.min(pingEveryMs, deadAfterMs));
+    this.timers.rearm(tick, dueAt - this.now());
   }
 }
 
