@@ -212,8 +212,7 @@ export class ChannelRegistry {
   }
 
   subscribe<TSend, TReceive>(channel: string, options: SubscribeOptions = {}): Subscription<TSend, TReceive> {
-    if (!isValidChannel(channel))
-      throw new ContinuumError('INVALID_ARGUMENT', `invalid channel name ${JSON.stringify(channel)}: must be 1–${Limits.maxChannelLength} chars of A-Z a-z 0-9 _:.@/=-`);
+    checkChannel(channel);
     checkObject('subscribe options', options);
     let sub = this.subs.get(channel);
     if (sub) return sub;
@@ -275,4 +274,10 @@ export class ChannelRegistry {
     // Nothing for a channel not subscribed (any more), or still answering a cancelled subscription.
     if (!this.unsubs.has(channel)) this.subs.get(channel)?.onPublication(epoch, firstOffset, entries);
   }
+}
+
+/** Throws INVALID_ARGUMENT unless `channel` is a channel name the protocol accepts. */
+export function checkChannel(channel: unknown): void {
+  if (!isValidChannel(channel))
+    throw new ContinuumError('INVALID_ARGUMENT', `invalid channel name ${JSON.stringify(channel)}: must be 1–${Limits.maxChannelLength} chars of A-Z a-z 0-9 _:.@/=-`);
 }

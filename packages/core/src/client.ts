@@ -27,7 +27,7 @@ import {
   type Payload,
   type WelcomeMessage,
 } from '@continuum/protocol';
-import { ChannelRegistry, type ChannelHost, type SubscribeOptions, type Subscription } from './channels.js';
+import { ChannelRegistry, checkChannel, type ChannelHost, type SubscribeOptions, type Subscription } from './channels.js';
 import { Emitter } from './emitter.js';
 import { Link, type EndDecision, type LinkOwner, type Provider, type SocketEnd } from './link.js';
 import { checkUrl, invalid, resolveClientOptions, type ClientOptions, type CloseInfo, type Codec, type ResolvedClientOptions } from './options.js';
@@ -263,6 +263,21 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
    */
   subscribe(channel: string, options?: SubscribeOptions): Subscription<TSend, TReceive> {
     return this.channels.subscribe<TSend, TReceive>(channel, options);
+  }
+
+  /**
+   * Publishes to a channel without subscribing to it, for a producer that does not read
+   * the channel. Like `sub.publish()`: a session message, queued while offline and
+   * handled exactly once; resolves when the server appended it, rejects
+   * `REJECTED_BY_SERVER` when `authorize` refused it. Throws `INVALID_ARGUMENT` for an
+   * invalid channel name.
+   *
+   * @example
+   * await client.publish('prices:eur', { bid: 1.08 });
+   */
+  publish(channel: string, data: TSend): Promise<void> {
+    checkChannel(channel);
+    return this.post(data, channel);
   }
 
   /** The subscription of `channel`, if subscribed. */
