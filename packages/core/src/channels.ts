@@ -44,6 +44,8 @@ export interface SubscribedEvent {
   /** Publications after this offset follow. */
   offset: number;
   epoch: string;
+  /** How many of them are history sent again (missed while away, or asked for with `since`); later ones are live. */
+  replayed: number;
 }
 
 export interface UnsubscribedEvent {
@@ -145,11 +147,11 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
   /** @internal */
   onSubscribed(m: SubscribedMessage): void {
     // The server names the gap whenever it could not recover from our `since`.
-    const { gap, recovered, offset, epoch } = m;
+    const { gap, recovered, offset, epoch, latest } = m;
     if (gap && this.pos) this.emit('gap', gap);
     this.pos = { offset, epoch };
     this.current = 'subscribed';
-    this.emit('subscribed', { recovered, offset, epoch });
+    this.emit('subscribed', { recovered, offset, epoch, replayed: Math.max(0, (latest ?? offset) - offset) });
   }
 
   /**

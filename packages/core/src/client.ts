@@ -62,6 +62,12 @@ export interface SessionEvent {
   gap?: Gap;
   /** What happened to this client's unacknowledged messages of the previous session. */
   unsent?: { resent: number; rejected: number };
+  /**
+   * With `resumed: true`: how many server messages follow that this client missed while
+   * away (sent again from the server's replay buffer); 0 when it missed nothing. Absent
+   * when the server does not say (an older server).
+   */
+  replayed?: number;
 }
 export interface MessageMeta {
   /** Sequence number in the session; 0 for a volatile message. */
@@ -696,6 +702,10 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
     if (w.resumed) {
       if (w.id !== previousId) fail('resumed a session the client did not ask for');
       if (w.recv >= this.nextSeq || w.ack > w.recv) fail('welcome acknowledges messages never sent');
+      if (w.sent !== undefined) {
+        if (w.sent < this.recv) fail(`welcome.sent ${w.sent} is below what the client received (${this.recv})`);
+        event.replayed = w.sent - this.recv;
+      }
       this.counters.resumes++;
       this.onAck(w.ack);
       // Everything after recv never reached the server: number it again from

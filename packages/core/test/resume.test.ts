@@ -75,6 +75,35 @@ describe('resume', () => {
     expect(order).toEqual(['session', 'session', 'message replayed']);
   });
 
+  it("the session event says how many messages the server sends again (welcome.sent − the client's recv)", async () => {
+    const { server, client, events } = start();
+    const sessions: { resumed: boolean; replayed?: number }[] = [];
+    client.on('session', (e) => sessions.push(e));
+    const first = await server.open();
+    first.data(1, 0, ['m1', 'm2']);
+    await flush();
+    first.closeFromServer(1006, '', false);
+    await vi.advanceTimersByTimeAsync(events.retries[0].delayMs);
+    const second = await server.next();
+    second.accept();
+    await flush();
+    expect(second.hello().resume?.recv).toBe(2);
+    second.welcome({ resumed: true, sent: 5 });
+    second.data(3, 0, ['m3', 'm4', 'm5']);
+    await flush();
+    expect(sessions.map((e) => e.replayed)).toEqual([undefined, 3]);
+    // A server that claims to have sent less than the client received breaks the protocol.
+    second.closeFromServer(1006, '', false);
+    await vi.advanceTimersByTimeAsync(events.retries.at(-1)!.delayMs);
+    const third = await server.next();
+    third.accept();
+    await flush();
+    third.welcome({ resumed: true, sent: 4 });
+    await flush();
+    expect(events.errors.map((e) => e.code)).toContain('PROTOCOL_ERROR');
+    expect(sessions).toHaveLength(2);
+  });
+
   it('nothing is resent when the server received everything', async () => {
     const { server, client, events } = start();
     const first = await server.open();

@@ -313,13 +313,13 @@ const SERVER: Record<string, string> = {
   __proto__: null as never,
   welcome:
     `v id:${ID} token:${ID} resumed:b recv ack ${GAP} previous?:{id:${ID} ack} pingMs:p ` +
-    'maxMessageBytes maxFrameBytes sessionTtlMs replayMaxMessages replayMaxBytes',
+    'maxMessageBytes maxFrameBytes sessionTtlMs replayMaxMessages replayMaxBytes sent?',
   ping: '',
   pong: '',
   nack: 'seq code:64 message:1024',
   refresh: 'inMs',
   error: 'code:64 message:1024',
-  subscribed: `ch:h offset epoch:${ID} recovered:b ${GAP}`,
+  subscribed: `ch:h offset epoch:${ID} recovered:b ${GAP} latest?`,
   unsubscribed: 'ch:h code?:64 message?:1024',
 };
 const CLIENT: Record<string, string> = {

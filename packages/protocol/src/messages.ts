@@ -64,6 +64,8 @@ export interface WelcomeMessage {
   /** Bounds of the server's replay buffer. */
   replayMaxMessages: number;
   replayMaxBytes: number;
+  /** With `resumed: true`: the last sequence number the server assigned; it replays `resume.recv + 1 … sent`. */
+  sent?: number;
 }
 
 export interface PingMessage {
@@ -123,6 +125,8 @@ export interface SubscribedMessage {
   epoch: string;
   recovered: boolean;
   gap?: Gap;
+  /** The channel's last offset when the server answered: publications `offset + 1 … latest` are history sent again, later ones live. */
+  latest?: number;
 }
 
 /** Server → client: the subscription ended or was refused. */

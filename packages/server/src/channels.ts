@@ -522,7 +522,7 @@ export class Channels<Identity> implements ChannelStats {
         gap = { from: since.offset + 1, to: null };
       }
     }
-    const answer: SubscribedMessage = { t: 'subscribed', ch: channel, offset, epoch: h.epoch, recovered, ...(gap && { gap }) };
+    const answer: SubscribedMessage = { t: 'subscribed', ch: channel, offset, epoch: h.epoch, recovered, ...(gap && { gap }), latest: h.latest };
     connection.write(encodeControl(answer));
     sub.epoch = h.epoch;
     sub.last = offset;

@@ -423,6 +423,7 @@ export class Hub<Identity> implements SessionHost {
       sessionTtlMs: options.session.ttlMs,
       replayMaxMessages: options.session.replayMaxMessages,
       replayMaxBytes: options.session.replayMaxBytes,
+      ...(resumed && { sent: session.record.sent }),
     };
     return encodeControl(message);
   }

@@ -31,6 +31,7 @@ test('a resume replays exactly the messages the client missed, then continues li
   expect(welcome.id).toBe(first.welcome!.id);
   expect(welcome.gap).toBeUndefined();
   expect(welcome.previous).toBeUndefined();
+  expect(welcome.sent).toBe(7); // replays 6–7: the client can say how many it gets again
   await second.waitDelivered(2);
   expect(second.delivered).toEqual([
     { seq: 6, data: 'm6' },

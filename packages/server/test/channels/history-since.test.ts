@@ -13,7 +13,7 @@ describe('history on join', () => {
     const sub = client.subscribe('feed', { since: { offset: 2, epoch } });
     const r = record(sub);
     await vi.waitFor(() => expect(offsets(r)).toEqual([3, 4, 5]));
-    expect(r.subscribed).toEqual([{ recovered: true, offset: 2, epoch }]);
+    expect(r.subscribed).toEqual([{ recovered: true, offset: 2, epoch, replayed: 3 }]); // m3–m5 are history
     expect(r.events[0]).toBe('subscribed true 2'); // subscribed comes before the replay
     await server.publish('feed', 'm6');
     await vi.waitFor(() => expect(offsets(r)).toEqual([3, 4, 5, 6]));
@@ -27,7 +27,7 @@ describe('history on join', () => {
     for (let i = 1; i <= 3; i++) await server.publish('feed', `m${i}`);
     const r = record(connect(server.url).subscribe('feed'));
     await vi.waitFor(() => expect(r.subscribed).toHaveLength(1));
-    expect(r.subscribed[0]).toMatchObject({ recovered: false, offset: 3 });
+    expect(r.subscribed[0]).toMatchObject({ recovered: false, offset: 3, replayed: 0 });
     await server.publish('feed', 'm4');
     await vi.waitFor(() => expect(offsets(r)).toEqual([4]));
     expect(r.gaps).toEqual([]);
