@@ -324,24 +324,30 @@ export class BaseLink {
     const tick = (): void => {
       if (attempt !== this.current || plan !== this.heartbeat) return;
       const now = this.now();
+      // A wall clock stepped back (NTP) must not postpone pings for as long as it stepped.
+      if (pingAt - now > pingEveryMs) pingAt = now + pingEveryMs;
+      if (askedAt && this.lastInboundAt >= askedAt) askedAt = 0; // answered
       // Timestamps decide, not the timer: a timer that fires late (a throttled
       // background tab) re-checks the last inbound time instead of killing a
       // healthy link (socket.io #4040, centrifugo #900).
       const silentMs = now - this.lastInboundAt;
-      const ask = silentMs >= deadAfterMs;
-      if (ask) {
+      let ping = now >= pingAt;
+      if (askedAt) {
+        if (now - askedAt >= PROBE_GRACE_MS) return this.dead(`no answer within ${PROBE_GRACE_MS} ms after ${silentMs} ms of silence`);
+      } else if (silentMs >= deadAfterMs) {
         // Late by more than a second, the page was frozen or asleep: what arrived
         // meanwhile may still wait to be handed over. Ask (a ping) and decide after a
-        // grace period, not now. On time, or after asking, silence is silence.
-        if (askedAt > this.lastInboundAt || now - dueAt <= LATE_MS) return this.dead(`no inbound traffic for ${silentMs} ms`);
+        // grace period, not now. On time, silence is silence.
+        if (now - dueAt <= LATE_MS) return this.dead(`no inbound traffic for ${silentMs} ms`);
         askedAt = now;
+        ping = true;
       }
-      if (ask || now >= pingAt) {
-        if (now >= pingAt) pingAt = now + pingEveryMs;
+      if (ping) {
+        pingAt = now + pingEveryMs;
         this.owner.ping();
         if (attempt !== this.current) return; // the ping ended the link: nothing is left pending
       }
-      const ms = ask ? PROBE_GRACE_MS : Math.min(pingAt - now, deadAfterMs - silentMs);
+      const ms = Math.min(pingAt - now, askedAt ? askedAt + PROBE_GRACE_MS - now : Math.min(deadAfterMs, deadAfterMs - silentMs));
       dueAt = now + ms;
       this.timers.rearm(tick, ms);
     };

@@ -49,6 +49,21 @@ describe('drop-in heartbeat defaults', () => {
     ws.close();
   });
 
+  it('a wall clock stepped back an hour (NTP) does not postpone the pings for an hour', async () => {
+    const { ws, socket, errors } = await open({}, true);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(socket.protocolPings).toBe(1);
+    socket.pong();
+    vi.setSystemTime(Date.now() - 3_600_000);
+    for (let i = 0; i < 4; i++) {
+      await vi.advanceTimersByTimeAsync(30_000);
+      socket.pong();
+    }
+    expect(socket.protocolPings).toBeGreaterThanOrEqual(4);
+    expect(errors).toEqual([]);
+    ws.close();
+  });
+
   it('any inbound message counts as an answer', async () => {
     const { ws, socket, errors } = await open({}, true);
     for (let i = 0; i < 10; i++) {

@@ -65,6 +65,31 @@ describe('a late heartbeat timer', () => {
     expect(socket.terminated).toBe(true);
   });
 
+  it('with a short deadline (client pings, 2 s): a late check asks, the answer keeps the link, pings go on in the grace period', async () => {
+    const clock = new ManualClock();
+    const { server, client, events } = start({ clock, heartbeat: { intervalMs: 1000, timeoutMs: 1000 } });
+    const socket = await server.open(); // the server pings every 25 s: the client's 1 s + 1 s decides
+    const answer = () => {
+      const pings = socket.controls().filter((c) => c.t === 'ping').length;
+      for (; answered < pings; answered++) socket.control({ t: 'pong' });
+    };
+    let answered = 0;
+    clock.skip(20_000);
+    clock.fireDue(); // held up 20 s: asks
+    await flush();
+    answer();
+    await flush();
+    for (let i = 0; i < 20; i++) {
+      clock.advance(500);
+      await flush();
+      answer();
+      await flush();
+    }
+    expect(answered).toBeGreaterThanOrEqual(10); // the ping schedule went on through the grace period
+    expect(events.errors).toEqual([]);
+    expect(client.state).toBe('open');
+  });
+
   it('a late timer after silence keeps the link when what arrived meanwhile is handed over in the grace period', async () => {
     const clock = new ManualClock();
     const { server, client, events } = start({ clock, heartbeat: { timeoutMs: 500 } });
