@@ -44,8 +44,8 @@ export interface SubscribedEvent {
   /** Publications after this offset follow. */
   offset: number;
   epoch: string;
-  /** How many of them are history sent again (missed while away, or asked for with `since`); later ones are live. */
-  replayed: number;
+  /** How many of them are history sent again (missed while away, or asked for with `since`); later ones are live. Absent when the server does not say (an older server). */
+  replayed?: number;
 }
 
 export interface UnsubscribedEvent {
@@ -151,7 +151,7 @@ export class Subscription<TSend = unknown, TReceive = string | Uint8Array> exten
     if (gap && this.pos) this.emit('gap', gap);
     this.pos = { offset, epoch };
     this.current = 'subscribed';
-    this.emit('subscribed', { recovered, offset, epoch, replayed: Math.max(0, (latest ?? offset) - offset) });
+    this.emit('subscribed', { recovered, offset, epoch, ...(latest !== undefined && { replayed: Math.max(0, latest - offset) }) });
   }
 
   /**

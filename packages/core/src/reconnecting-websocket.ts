@@ -29,7 +29,7 @@ export interface ReconnectingWebSocketOptions extends ConnectionOptions {
    * traffic counts as a sign of life.
    */
   heartbeat?: {
-    /** Ping this often, ms; 0 turns the heartbeat off. @default 30000 with protocol pings (Node, no `message`), else 0 */
+    /** Ping this often, ms; 0 turns the heartbeat off. @default 30000 when there is a ping to send (`message`, or Node's protocol ping), else 0 */
     intervalMs?: number;
     /** The link is dead after `intervalMs + timeoutMs` of inbound silence, ms. @default 10000 */
     timeoutMs?: number;
@@ -325,8 +325,10 @@ export class ReconnectingWebSocket {
       ws.dispatchEvent({ type: 'message', target: ws, data: out });
     }
 
-    decide({ code, reason, wasClean, cause }: SocketEnd): EndDecision {
+    decide({ code, reason, wasClean, cause, error }: SocketEnd): EndDecision {
       const override = this.ws.settings.shouldReconnect?.({ code, reason, wasClean });
+      // A socket that failed in a way no retry mends (in Node: the server refused the subprotocol asked for).
+      if (override !== true && error && !error.retryable) return { reconnect: false, error };
       return override === false || (override !== true && cause === 'remote' && closePolicy(code) === 'stop')
         ? { reconnect: false }
         : { reconnect: true, cause: 'server', hint: parseRetryHint(reason) };
@@ -377,7 +379,7 @@ function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferV
   transport.send(typeof data === 'string' ? data : bytesOf(data));
 }
 
-/** Without `heartbeat.intervalMs`, a socket with protocol pings gets one every 30 s (proxies often close links idle for 60 s). */
+/** Without `heartbeat.intervalMs`, a socket that can ping (a `message`, or protocol pings) pings every 30 s (proxies often close links idle for 60 s). */
 const protocolHeartbeat: HeartbeatPlan = /* @__PURE__ */ Object.freeze({ pingEveryMs: 30_000, deadAfterMs: 40_000 });
 
 /**
@@ -387,15 +389,15 @@ const protocolHeartbeat: HeartbeatPlan = /* @__PURE__ */ Object.freeze({ pingEve
 function heartbeatFor({ heartbeat, heartbeatTimeoutMs, ping }: Settings, transport: Transport): HeartbeatPlan {
   const canPing = ping !== undefined || typeof transport.ping === 'function';
   if (!heartbeat) {
-    if (!canPing || ping !== undefined) return noHeartbeat;
+    if (!canPing) return noHeartbeat;
     return heartbeatTimeoutMs === 10_000 ? protocolHeartbeat : { pingEveryMs: 30_000, deadAfterMs: 30_000 + heartbeatTimeoutMs };
   }
   return canPing || heartbeat.pingEveryMs === 0 ? heartbeat : { pingEveryMs: 0, deadAfterMs: heartbeat.deadAfterMs };
 }
 
 function resolveSettings(o: ReconnectingWebSocketOptions): Settings {
-  const queue = o.queue ?? {};
   checkKeys('', o, `${connectionKeys} queue heartbeat startClosed`);
+  const queue = o.queue ?? {};
   checkKeys('queue', o.queue, 'maxMessages maxBytes overflow');
   checkKeys('heartbeat', o.heartbeat, 'intervalMs timeoutMs message isPong');
   const heartbeat = o.heartbeat ?? {};

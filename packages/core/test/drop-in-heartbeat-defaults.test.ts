@@ -115,6 +115,18 @@ describe('drop-in heartbeat defaults', () => {
     ws.close();
   });
 
+  it('a message without intervalMs pings every 30 s, with or without protocol pings', async () => {
+    for (const protocolPings of [false, true]) {
+      const { ws, socket } = await open({ heartbeat: { message: 'ping', isPong: (d) => d === 'pong' } }, protocolPings);
+      await vi.advanceTimersByTimeAsync(29_999);
+      expect(socket.sent).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(socket.sent).toEqual(['ping']);
+      expect(socket.protocolPings).toBe(0);
+      ws.close();
+    }
+  });
+
   it('with a message, the message is the ping, never the protocol ping', async () => {
     const { ws, socket } = await open({ heartbeat: { intervalMs: 1_000, message: 'ping', isPong: (d) => d === 'pong' } }, true);
     await vi.advanceTimersByTimeAsync(3_000);

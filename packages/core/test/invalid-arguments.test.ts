@@ -100,6 +100,7 @@ describe('INVALID_ARGUMENT', () => {
     const error = invalidArgument(() => new ReconnectingWebSocket(TEST_URL, [], { transport, startClosed: true, ...({ maxReconnectionDelay: 1 } as object) }));
     expect(error.message).toMatch(/unknown option maxReconnectionDelay; the options take .*queue, heartbeat, startClosed$/);
     invalidArgument(() => new ReconnectingWebSocket(TEST_URL, [], { transport, startClosed: true, queue: { max: 1 } as object }));
+    invalidArgument(() => new ReconnectingWebSocket(TEST_URL, [], null as never));
   });
 
   it('no transport and no WebSocket: throws with a message that says what to do', () => {

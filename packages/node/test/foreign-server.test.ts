@@ -2,8 +2,8 @@
 // HANDSHAKE_REFUSED instead of retrying forever (PROTOCOL.md §2): retrying will not
 // change what the server speaks.
 import { describe, expect, test, vi } from 'vitest';
-import { Client, type ContinuumError } from '@continuum/node';
-import { defer, quietPeriod, startServer } from './helpers.js';
+import { Client, ReconnectingWebSocket, type ContinuumError } from '@continuum/node';
+import { defer, quietPeriod, record, startServer, track } from './helpers.js';
 
 describe('a server that is not a Continuum server', () => {
   test.each([
@@ -23,5 +23,15 @@ describe('a server that is not a Continuum server', () => {
     await quietPeriod(300);
     expect(client.stats().attempts).toBe(attempts);
     expect(attempts).toBe(1);
+  });
+
+  test('the drop-in asking for a subprotocol the server refuses: HANDSHAKE_REFUSED once, then it stops', async () => {
+    const server = await startServer({ handleProtocols: () => false });
+    const ws = track(new ReconnectingWebSocket(server.url, ['chat.v2'], { backoff: { maxMs: 20 } }));
+    const log = record(ws);
+    await vi.waitFor(() => expect(ws.readyState).toBe(ReconnectingWebSocket.CLOSED));
+    await quietPeriod(200);
+    expect(log.of('error').map((e) => e.error?.code)).toEqual(['HANDSHAKE_REFUSED']);
+    expect(ws.readyState).toBe(ReconnectingWebSocket.CLOSED);
   });
 });

@@ -257,7 +257,11 @@ export function decodeUtf8(bytes: Uint8Array): string {
 export function decodeFrame(input: Uint8Array): DataFrame {
   buf = input;
   pos = 0;
-  return release(readFrame());
+  try {
+    return readFrame();
+  } finally {
+    buf = EMPTY; // a malformed frame too: the codec holds no frame between calls
+  }
 }
 
 function readFrame(): DataFrame {

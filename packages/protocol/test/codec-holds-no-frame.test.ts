@@ -27,4 +27,13 @@ describe('codec memory', () => {
     expect(await collected(encoded)).toBe(true);
     expect(await collected(decoded)).toBe(true);
   });
+
+  it('lets go of a frame it refused', async () => {
+    let frame: Uint8Array | undefined = encodeData(0, 1, [{ data: 'x'.repeat(1 << 20) }]).slice();
+    frame[frame.length - 1] = 0xff; // not UTF-8
+    const refused = new WeakRef(frame.buffer);
+    expect(() => decodeFrame(frame!)).toThrow();
+    frame = undefined;
+    expect(await collected(refused)).toBe(true);
+  });
 });
