@@ -2,7 +2,7 @@
 // welcome makes the client retransmit exactly what the server did not receive, in
 // order with the same seqs, and settle what the server acknowledged.
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
-import { flush, start, track } from './helpers/fake-server.js';
+import { flush, start, track, type FakeSocket } from './helpers/fake-server.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -10,6 +10,16 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
+
+/** The server drops `socket` (1006); after the client's retry wait, its next socket is accepted (not yet welcomed). */
+async function dropAndAccept(ctx: ReturnType<typeof start>, socket: FakeSocket): Promise<FakeSocket> {
+  socket.closeFromServer(1006, '', false);
+  await vi.advanceTimersByTimeAsync(ctx.events.retries.at(-1)!.delayMs);
+  const next = await ctx.server.next();
+  next.accept();
+  await flush();
+  return next;
+}
 
 describe('resume', () => {
   it('hello.resume after a 1006; welcome resumed → retransmit after recv, resolve up to ack', async () => {
@@ -76,28 +86,21 @@ describe('resume', () => {
   });
 
   it("the session event says how many messages the server sends again (welcome.sent − the client's recv)", async () => {
-    const { server, client, events } = start();
+    const ctx = start();
+    const { server, client, events } = ctx;
     const sessions: { resumed: boolean; replayed?: number }[] = [];
     client.on('session', (e) => sessions.push(e));
     const first = await server.open();
     first.data(1, 0, ['m1', 'm2']);
     await flush();
-    first.closeFromServer(1006, '', false);
-    await vi.advanceTimersByTimeAsync(events.retries[0].delayMs);
-    const second = await server.next();
-    second.accept();
-    await flush();
+    const second = await dropAndAccept(ctx, first);
     expect(second.hello().resume?.recv).toBe(2);
     second.welcome({ resumed: true, sent: 5 });
     second.data(3, 0, ['m3', 'm4', 'm5']);
     await flush();
     expect(sessions.map((e) => e.replayed)).toEqual([undefined, 3]);
     // A server that claims to have sent less than the client received breaks the protocol.
-    second.closeFromServer(1006, '', false);
-    await vi.advanceTimersByTimeAsync(events.retries.at(-1)!.delayMs);
-    const third = await server.next();
-    third.accept();
-    await flush();
+    const third = await dropAndAccept(ctx, second);
     third.welcome({ resumed: true, sent: 4 });
     await flush();
     expect(events.errors.map((e) => e.code)).toContain('PROTOCOL_ERROR');
@@ -105,16 +108,13 @@ describe('resume', () => {
   });
 
   it('nothing is resent when the server received everything', async () => {
-    const { server, client, events } = start();
+    const ctx = start();
+    const { server, client } = ctx;
     const first = await server.open();
     void client.send('a');
     void client.send('b');
     await flush();
-    first.closeFromServer(1006, '', false);
-    await vi.advanceTimersByTimeAsync(events.retries[0].delayMs);
-    const second = await server.next();
-    second.accept();
-    await flush();
+    const second = await dropAndAccept(ctx, first);
     second.welcome({ resumed: true, recv: 2, ack: 0 });
     await flush();
     expect(second.dataFrames().filter((f) => f.kind === 1 || f.kind === 2)).toEqual([]);
