@@ -320,12 +320,20 @@ export class BaseLink {
     let dueAt = this.now() + Math.min(pingEveryMs, deadAfterMs);
     /** When a late timer asked for a sign of life instead of declaring the link dead (0: never). */
     let askedAt = 0;
+    /** The socket's `bufferedAmount` at the last check. */
+    let sending = 0;
     // One closure per open link (what every idle connection with a heartbeat holds), passed to the timer as it is.
     const tick = (): void => {
       if (attempt !== this.current || plan !== this.heartbeat) return;
       const now = this.now();
       // A wall clock stepped back (NTP) must not postpone pings for as long as it stepped.
       if (pingAt - now > pingEveryMs) pingAt = now + pingEveryMs;
+      // Bytes of ours leaving the socket mean the peer is taking them: a sign of life
+      // too. A pong waits behind a large upload; without this, a long upload to a
+      // server that sends nothing would look like a dead link.
+      const buffered = this.transport?.bufferedAmount ?? 0;
+      if (buffered < sending) this.lastInboundAt = now;
+      sending = buffered;
       if (askedAt && this.lastInboundAt >= askedAt) askedAt = 0; // answered
       // Timestamps decide, not the timer: a timer that fires late (a throttled
       // background tab) re-checks the last inbound time instead of killing a

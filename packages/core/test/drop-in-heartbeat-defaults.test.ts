@@ -64,6 +64,21 @@ describe('drop-in heartbeat defaults', () => {
     ws.close();
   });
 
+  it('a long upload draining into a server that sends nothing is not a dead link; a stalled one is', async () => {
+    const { ws, socket, errors } = await open({}, true);
+    socket.bufferedAmount = 64 * 1024 * 1024; // a large upload, the pongs queued behind it
+    for (let i = 0; i < 12; i++) {
+      await vi.advanceTimersByTimeAsync(10_000);
+      socket.bufferedAmount -= 4 * 1024 * 1024; // the peer takes 4 MiB every 10 s
+    }
+    expect(errors).toEqual([]); // 2 minutes without a pong
+    // The upload stalls: nothing leaves, nothing arrives. Progress is seen at the checks
+    // (every ping), so the end comes within one ping interval plus the 40 s deadline.
+    await vi.advanceTimersByTimeAsync(30_000 + 40_000);
+    expect(errors).toEqual(['HEARTBEAT_TIMEOUT']);
+    ws.close();
+  });
+
   it('any inbound message counts as an answer', async () => {
     const { ws, socket, errors } = await open({}, true);
     for (let i = 0; i < 10; i++) {
