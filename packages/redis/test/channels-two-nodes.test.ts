@@ -38,7 +38,7 @@ describe('channels across two nodes', () => {
     const r = record(connect(b.server.url).subscribe('feed', { since: { offset: 2, epoch } }));
     await vi.waitFor(() => expect(offsets(r)).toEqual([3, 4, 5]));
     expect(r.publications.map((p) => [...(p.data as Uint8Array)])).toEqual([[3], [4], [5]]);
-    expect(r.subscribed[0]).toEqual({ recovered: true, offset: 2, epoch });
+    expect(r.subscribed[0]).toEqual({ recovered: true, offset: 2, epoch, replayed: 3 }); // the redis store's history too
     const late = record(connect(a.server.url).subscribe('feed'));
     await vi.waitFor(() => expect(late.subscribed).toHaveLength(1));
     expect(late.subscribed[0]).toMatchObject({ recovered: false, offset: 5, epoch });
