@@ -289,7 +289,17 @@ export class ReconnectingWebSocket {
     if (!queue || !transport || link.state !== 'open') return;
     this.queue = undefined;
     this.queuedBytes = 0;
-    for (const data of queue) this.write(transport, data);
+    for (let i = 0; i < queue.length; i++) {
+      try {
+        this.write(transport, queue[i]);
+      } catch (cause) {
+        // A transport that refuses a send (a custom one: a WHATWG socket throws only while
+        // connecting) loses nothing: the rest waits, in order, for the next socket.
+        this.queue = queue.slice(i);
+        for (const data of this.queue) this.queuedBytes += sizeOf(data);
+        return this.report('NOT_CONNECTED', `the socket refused a queued message; ${queue.length - i} wait for the next socket: ${String(cause)}`, cause);
+      }
+    }
   }
 
   /**
