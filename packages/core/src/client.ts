@@ -845,7 +845,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   private decide(end: SocketEnd): EndDecision {
     const { code, reason, cause, error } = end;
     if (error && !error.retryable && finalErrors.includes(error.code)) return { reconnect: false, error };
-    const override = this.shouldReconnect?.({ code, reason, wasClean: end.wasClean });
+    const override = this.shouldReconnect?.({ code, reason, wasClean: end.wasClean, status: error?.status });
     if (override === false) return { reconnect: false };
     const hint = parseRetryHint(reason);
     // The socket failed here (dropped, timed out, errored), not by the server's word: try again.

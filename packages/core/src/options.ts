@@ -12,6 +12,8 @@ export interface CloseInfo {
   code: number;
   reason: string;
   wasClean: boolean;
+  /** The HTTP status of a refused upgrade, where the platform shows it (Node; browsers only see 1006). */
+  status?: number;
 }
 
 /** Options shared by `Client` and `ReconnectingWebSocket`. Every field is optional. */

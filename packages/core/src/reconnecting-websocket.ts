@@ -336,7 +336,7 @@ export class ReconnectingWebSocket {
     }
 
     decide({ code, reason, wasClean, cause, error }: SocketEnd): EndDecision {
-      const override = this.ws.settings.shouldReconnect?.({ code, reason, wasClean });
+      const override = this.ws.settings.shouldReconnect?.({ code, reason, wasClean, status: error?.status });
       // A socket that failed in a way no retry mends (in Node: the server refused the subprotocol asked for).
       if (override !== true && error && !error.retryable) return { reconnect: false, error };
       return override === false || (override !== true && cause === 'remote' && closePolicy(code) === 'stop')

@@ -40,6 +40,26 @@ describe('Client on real sockets', () => {
     expect(upgrades).toBeLessThanOrEqual(retries.length + 1);
   });
 
+  it('shouldReconnect sees the HTTP status of a refused upgrade, so an app can stop on a 403 or 404', async () => {
+    const http = createHttpServer((_, res) => res.end());
+    http.on('upgrade', (_req, socket: Socket) => socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+    const port = await listen(http);
+    cleanups.push(() => new Promise((r) => http.close(r)));
+    const seen: (number | undefined)[] = [];
+    const client = new Client(`ws://127.0.0.1:${port}/wrong-path`, {
+      backoff: { maxMs: 20 },
+      shouldReconnect: ({ status }) => {
+        seen.push(status);
+        return status === 403 || status === 404 ? false : undefined;
+      },
+    });
+    cleanups.push(() => client.close());
+    client.on('error', () => {});
+    await vi.waitFor(() => expect(client.state).toBe('closed'));
+    expect(seen).toEqual([404]);
+    expect(client.stats().attempts).toBe(1);
+  });
+
   it('a server that accepts TCP and never answers the upgrade → CONNECT_TIMEOUT, and the socket is not leaked', async () => {
     const sockets = new Set<Socket>();
     const tcp = createTcpServer((socket) => {
