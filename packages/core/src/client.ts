@@ -858,16 +858,7 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
         error:
           code === CloseCode.NORMAL || code === CloseCode.SESSION_REPLACED
             ? undefined
-            : new ContinuumError(
-                code === CloseCode.FORBIDDEN
-                  ? 'AUTH_FORBIDDEN'
-                  : code === CloseCode.UNSUPPORTED_VERSION
-                    ? 'HANDSHAKE_REFUSED'
-                    : protocolCloses.includes(code)
-                      ? 'PROTOCOL_ERROR'
-                      : 'REJECTED_BY_SERVER',
-                detail,
-              ),
+            : new ContinuumError(stopErrors[code] ?? 'REJECTED_BY_SERVER', detail),
       };
     }
     if (policy === 'refresh-credentials') {
@@ -894,8 +885,14 @@ export class Client<TSend = SendData, TReceive = string | Uint8Array> extends Em
   }
 }
 
-/** Closes that mean the two ends do not speak the same protocol: reported as PROTOCOL_ERROR. */
-const protocolCloses: readonly number[] = [CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, CloseCode.INVALID_PAYLOAD];
+/** The error a stopping close reports, where it is not REJECTED_BY_SERVER (PROTOCOL.md §16). */
+const stopErrors: Partial<Record<number, ErrorCode>> = {
+  [CloseCode.PROTOCOL_ERROR]: 'PROTOCOL_ERROR',
+  [CloseCode.UNSUPPORTED_DATA]: 'PROTOCOL_ERROR',
+  [CloseCode.INVALID_PAYLOAD]: 'PROTOCOL_ERROR',
+  [CloseCode.UNSUPPORTED_VERSION]: 'HANDSHAKE_REFUSED',
+  [CloseCode.FORBIDDEN]: 'AUTH_FORBIDDEN',
+};
 
 /** Errors of a socket that no retry can mend (when not marked retryable): the client stops with them. */
 const finalErrors: readonly ErrorCode[] = ['AUTH_EXPIRED', 'PROTOCOL_ERROR', 'HANDSHAKE_REFUSED'];
