@@ -63,20 +63,24 @@ interface Settings {
   maxMessages: number;
   maxBytes: number;
   overflow: OverflowPolicy;
-  /** The plan `intervalMs` asked for; undefined when it was not set (the default depends on the socket). */
-  heartbeat: HeartbeatPlan | undefined;
-  heartbeatTimeoutMs: number;
+  /** The liveness plan when the socket has a ping to send; resolved once. */
+  heartbeat: HeartbeatPlan;
+  /** `heartbeat.intervalMs` was set: without a ping to send, silence alone still decides. */
+  heartbeatAsked: boolean;
   ping: string | Uint8Array | undefined;
   isPong: ((data: string | Uint8Array) => boolean) | undefined;
   shouldReconnect: ConnectionOptions['shouldReconnect'];
 }
 
+/** Without `heartbeat.intervalMs`, a socket that can ping (a `message`, or protocol pings) pings every 30 s (proxies often close links idle for 60 s). */
+const defaultHeartbeat: HeartbeatPlan = /* @__PURE__ */ Object.freeze({ pingEveryMs: 30_000, deadAfterMs: 40_000 });
+
 const defaults: Settings = /* @__PURE__ */ Object.freeze({
   maxMessages: 1000,
   maxBytes: 4 * 1024 * 1024,
   overflow: 'reject',
-  heartbeat: undefined,
-  heartbeatTimeoutMs: 10_000,
+  heartbeat: defaultHeartbeat,
+  heartbeatAsked: false,
   ping: undefined,
   isPong: undefined,
   shouldReconnect: undefined,
@@ -389,36 +393,32 @@ function sendNow(transport: Transport, data: string | ArrayBuffer | ArrayBufferV
   transport.send(typeof data === 'string' ? data : bytesOf(data));
 }
 
-/** Without `heartbeat.intervalMs`, a socket that can ping (a `message`, or protocol pings) pings every 30 s (proxies often close links idle for 60 s). */
-const protocolHeartbeat: HeartbeatPlan = /* @__PURE__ */ Object.freeze({ pingEveryMs: 30_000, deadAfterMs: 40_000 });
-
 /**
  * The liveness plan for one socket: what the options asked for, with the pings left out
  * where there is nothing to send (no `message`, no protocol ping: silence alone decides).
  */
-function heartbeatFor({ heartbeat, heartbeatTimeoutMs, ping }: Settings, transport: Transport): HeartbeatPlan {
-  const canPing = ping !== undefined || typeof transport.ping === 'function';
-  if (!heartbeat) {
-    if (!canPing) return noHeartbeat;
-    return heartbeatTimeoutMs === 10_000 ? protocolHeartbeat : { pingEveryMs: 30_000, deadAfterMs: 30_000 + heartbeatTimeoutMs };
-  }
-  return canPing || heartbeat.pingEveryMs === 0 ? heartbeat : { pingEveryMs: 0, deadAfterMs: heartbeat.deadAfterMs };
+function heartbeatFor({ heartbeat, heartbeatAsked, ping }: Settings, transport: Transport): HeartbeatPlan {
+  if (ping !== undefined || typeof transport.ping === 'function' || heartbeat === noHeartbeat) return heartbeat;
+  return heartbeatAsked ? { pingEveryMs: 0, deadAfterMs: heartbeat.deadAfterMs } : noHeartbeat;
 }
 
 function resolveSettings(o: ReconnectingWebSocketOptions): Settings {
   checkKeys('', o, `${connectionKeys} queue heartbeat startClosed`);
-  const queue = o.queue ?? {};
   checkKeys('queue', o.queue, 'maxMessages maxBytes overflow');
   checkKeys('heartbeat', o.heartbeat, 'intervalMs timeoutMs message isPong');
+  const queue = o.queue ?? {};
   const heartbeat = o.heartbeat ?? {};
   const shouldReconnect = o.shouldReconnect;
   if (!o.queue && !o.heartbeat && !shouldReconnect) return defaults;
   const { intervalMs, timeoutMs } = numbers('heartbeat.', heartbeat, { intervalMs: -1, timeoutMs: 10_000 }, { intervalMs: 0, timeoutMs: 1 });
+  const asked = intervalMs >= 0; // -1: not set
+  const every = asked ? intervalMs : defaultHeartbeat.pingEveryMs;
   return {
     ...numbers('queue.', queue, defaults, { maxMessages: 0, maxBytes: 0 }),
     overflow: queue.overflow ?? 'reject',
-    heartbeat: intervalMs < 0 ? undefined : intervalMs > 0 ? { pingEveryMs: intervalMs, deadAfterMs: intervalMs + timeoutMs } : noHeartbeat,
-    heartbeatTimeoutMs: timeoutMs,
+    heartbeat:
+      every === 0 ? noHeartbeat : !asked && timeoutMs === 10_000 ? defaultHeartbeat : { pingEveryMs: every, deadAfterMs: every + timeoutMs },
+    heartbeatAsked: asked,
     ping: heartbeat.message,
     isPong: heartbeat.isPong,
     shouldReconnect,
